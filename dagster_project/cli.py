@@ -1,0 +1,179 @@
+"""``ogi``: run the whole asset graph in-process, generate sample reports, score a corpus."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from dagster_project.settings import DBT_PROJECT_DIR, dbt_executable, quiet_telemetry
+
+_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+
+
+def ensure_dbt_manifest(force: bool = False) -> None:
+    """dagster-dbt needs a manifest before the definitions load; (re)parse when dbt files changed."""
+    newest = max(
+        (p.stat().st_mtime for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in {".sql", ".yml", ".yaml"}
+         and "target" not in p.parts and "logs" not in p.parts),
+        default=0.0,
+    )
+    if not force and _MANIFEST.exists() and _MANIFEST.stat().st_mtime >= newest:
+        return
+    env = {**os.environ, "OGI_WAREHOUSE": os.environ.get("OGI_WAREHOUSE", str(Path("data/warehouse.duckdb").resolve()))}
+    subprocess.run(
+        [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
+        check=True,
+        env=env,
+        cwd=DBT_PROJECT_DIR,
+    )
+
+
+def run_pipeline(landing: Path, warehouse: Path, *, quiet: bool = False, log_level: str = "WARNING") -> bool:
+    """Materialize every asset (and its checks) through the job the UI shows; True on success."""
+    os.environ["OGI_LANDING_DIR"] = str(landing.resolve())
+    os.environ["OGI_WAREHOUSE"] = str(warehouse.resolve())
+    quiet_telemetry()
+    ensure_dbt_manifest()
+    import dagster as dg
+
+    from dagster_project.definitions import defs
+
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    job = defs.resolve_job_def("ogi_refresh")
+    log_path = warehouse.resolve().with_name(warehouse.stem + ".last_run.log")
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w", encoding="utf-8") as log, contextlib.ExitStack() as stack:
+        if log_level in ("WARNING", "ERROR"):
+            # dbt's progress lines go to the log file; Dagster warnings and errors still reach stderr
+            stack.enter_context(contextlib.redirect_stdout(log))
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        )
+    if not quiet:
+        _print_steps(instance, result.run_id)
+        print(f"  (dbt output of this run: {log_path})")
+    if not result.success and not quiet:
+        for event in result.all_events:
+            if event.is_step_failure:
+                print(f"step failed: {event.step_key}: {event.event_specific_data.error.message}", file=sys.stderr)
+    return result.success
+
+
+def _print_steps(instance, run_id: str) -> None:
+    """One line per step with its outcome and duration (the Dagster event log has the detail)."""
+    for stat in sorted(instance.get_run_step_stats(run_id), key=lambda s: s.start_time or 0):
+        took = (stat.end_time or 0) - (stat.start_time or 0)
+        status = stat.status.value.lower() if stat.status else "?"
+        print(f"  {status:<8} {took:6.1f} s  {stat.step_key}")
+
+
+def print_summary(landing: Path, warehouse: Path, seconds: float) -> None:
+    import duckdb
+
+    from ingest.warehouse import serving_path_for
+
+    serving = serving_path_for(warehouse)
+    con = duckdb.connect(str(serving if serving.exists() else warehouse), read_only=True)
+    try:
+        files = con.execute(
+            "select ingest_status, count(*) from marts.dim_source_file group by 1 order by 1"
+        ).fetchall()
+        reports = con.execute("select count(*) from marts.dim_report").fetchone()[0]
+        marts = con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+        ).fetchall()
+        counts = {t: con.execute(f"select count(*) from marts.{t}").fetchone()[0] for (t,) in marts}
+        failing = con.execute(
+            """select severity, count(distinct report_id), count(*) from marts.fct_rule_results
+               where status = 'fail' group by 1 order by 1"""
+        ).fetchall()
+    finally:
+        con.close()
+    total_files = sum(n for _, n in files)
+    print()
+    print(f"ogi run finished in {seconds:.1f} s")
+    print(f"  landing directory : {landing}")
+    print(f"  files seen        : {total_files} (" + ", ".join(f"{s} {n}" for s, n in files) + ")")
+    print(f"  reports           : {reports}")
+    print("  rows per mart     : " + ", ".join(f"{t} {n}" for t, n in counts.items()))
+    if failing:
+        print("  rules failing     : " + ", ".join(f"{sev}: {r} report(s), {n} rule(s)" for sev, r, n in failing))
+    else:
+        print("  rules failing     : none")
+    print(f"  warehouse         : {warehouse}")
+    print(f"  serving copy (BI) : {serving}")
+    print("  UI                : DAGSTER_HOME=$PWD/dagster_home .venv/bin/dagster dev  (then open http://127.0.0.1:3000)")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    landing = Path(args.landing or os.environ.get("OGI_LANDING_DIR") or "data/landing")
+    warehouse = Path(args.warehouse or os.environ.get("OGI_WAREHOUSE") or "data/warehouse.duckdb")
+    started = time.perf_counter()
+    ok = run_pipeline(landing, warehouse, log_level=args.log_level)
+    if not ok:
+        print("ogi run: the pipeline failed (see the step errors above)", file=sys.stderr)
+        return 1
+    print_summary(landing.resolve(), warehouse.resolve(), time.perf_counter() - started)
+    return 0
+
+
+def _cmd_synth(args: argparse.Namespace) -> int:
+    from ingest.synth import generate_corpus
+
+    paths = generate_corpus(Path(args.out), args.n, args.seed)
+    print(f"wrote {len(paths)} reports and truth.jsonl to {args.out}")
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from ingest.synth.evaluate import evaluate, format_report
+
+    corpus = Path(args.corpus)
+    warehouse = Path(args.warehouse)
+    if not args.skip_run:
+        if not run_pipeline(corpus, warehouse):
+            print("ogi eval: the pipeline failed", file=sys.stderr)
+            return 1
+    print(format_report(evaluate(corpus, warehouse)))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ogi",
+        description="ogi-warehouse: government information disclosure annual reports -> checked DuckDB facts.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="materialize the whole asset graph for every file in the landing directory")
+    run.add_argument("--landing", help="landing directory (default $OGI_LANDING_DIR, else data/landing)")
+    run.add_argument("--warehouse", help="DuckDB warehouse file (default $OGI_WAREHOUSE, else data/warehouse.duckdb)")
+    run.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                     help="Dagster console log level (default WARNING; the step summary is always printed)")
+    run.set_defaults(func=_cmd_run)
+    synth = sub.add_parser("synth", help="generate synthetic reports with known truth")
+    synth.add_argument("--out", required=True)
+    synth.add_argument("--n", type=int, default=100)
+    synth.add_argument("--seed", type=int, default=1)
+    synth.set_defaults(func=_cmd_synth)
+    ev = sub.add_parser("eval", help="run a generated corpus and print cell precision/recall against its truth")
+    ev.add_argument("--corpus", required=True)
+    ev.add_argument("--warehouse", default="data/eval/warehouse.duckdb")
+    ev.add_argument("--skip-run", action="store_true", help="score an existing warehouse without running")
+    ev.set_defaults(func=_cmd_eval)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""The serving copy BI tools read: rebuilt beside the warehouse and swapped in atomically."""
+
+
+import time
+
+import dagster as dg
+
+from dagster_project.defs.dbt_assets import dbt_core_marts, dbt_rule_marts
+from dagster_project.defs.resources import WarehousePaths
+from ingest.warehouse import publish_serving_copy
+
+
+@dg.asset(
+    key=["serving", "warehouse_serving_copy"],
+    deps=[dbt_core_marts, dbt_rule_marts],
+    group_name="serving",
+    kinds={"duckdb"},
+    description="marts.* copied into <warehouse>.serving.duckdb and renamed over it (readers never see a half-built file).",
+)
+def serving_copy(paths: WarehousePaths) -> dg.MaterializeResult:
+    started = time.perf_counter()
+    counts = publish_serving_copy(paths.warehouse_file)
+    return dg.MaterializeResult(
+        metadata={
+            "path": str(paths.serving_file),
+            "tables": dg.MetadataValue.json(counts),
+            "bytes": paths.serving_file.stat().st_size,
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+    )

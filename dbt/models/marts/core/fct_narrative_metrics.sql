@@ -1,0 +1,41 @@
+-- Every figure stated in sentences, whatever its metric.
+
+with
+
+reports as (
+
+    select * from {{ ref('dim_report') }}
+
+),
+
+narrative_facts as (
+
+    select * from {{ ref('stg_ogi__narrative_facts') }}
+
+),
+
+final as (
+
+    select
+
+        narrative_facts.report_id,
+        reports.report_year,
+        reports.agency_id,
+        narrative_facts.metric,
+        narrative_facts.value,
+        narrative_facts.unit_raw,
+        narrative_facts.qualifier,
+        coalesce(narrative_facts.qualifier <> 'exact', false)
+            as is_approximate,
+        narrative_facts.is_zero_phrase,
+        narrative_facts.evidence,
+        narrative_facts.locator
+
+    from narrative_facts
+
+    left join reports
+        on narrative_facts.report_id = reports.report_id
+
+)
+
+select * from final

@@ -1,0 +1,127 @@
+-- 表四: administrative reviews and lawsuits about information disclosure.
+-- Grain: report_id x proceeding x result x source.
+
+with
+
+reports as (
+
+    select * from {{ ref('dim_report') }}
+
+),
+
+table_cells as (
+
+    select * from {{ ref('stg_ogi__table_cells') }}
+
+    where table_id = 't4'
+
+),
+
+narrative_facts as (
+
+    select * from {{ ref('stg_ogi__narrative_facts') }}
+
+    where metric in ('admin_review_total', 'admin_litigation_total')
+
+),
+
+table_rows as (
+
+    select
+        report_id,
+        template_version,
+        row_key as proceeding,
+        col_key as result,
+        value,
+        cell_state,
+        raw_text,
+        coalesce(is_derived, false) as is_derived,
+        false as is_approximate,
+        'table' as source,
+        locator
+
+    from table_cells
+
+),
+
+narrative_rows as (
+
+    select
+        narrative_facts.report_id,
+        reports.template_version,
+        case narrative_facts.metric
+            when 'admin_review_total' then 'administrative_review'
+            -- the text rarely splits suits with and without a prior review
+            when 'admin_litigation_total' then 'litigation_all'
+        end as proceeding,
+        'total' as result,
+        narrative_facts.value,
+        case
+            when narrative_facts.value is null then 'text' else 'number'
+        end as cell_state,
+        case
+            when narrative_facts.value = floor(narrative_facts.value)
+                then cast(cast(narrative_facts.value as bigint) as varchar)
+            else cast(narrative_facts.value as varchar)
+        end as raw_text,
+        false as is_derived,
+        coalesce(narrative_facts.qualifier <> 'exact', false)
+            as is_approximate,
+        'narrative' as source,
+        narrative_facts.locator
+
+    from narrative_facts
+
+    left join reports
+        on narrative_facts.report_id = reports.report_id
+
+    -- a metric stated twice in one report: keep the first statement
+    qualify row_number() over (
+        partition by narrative_facts.report_id, narrative_facts.metric
+        order by
+            try_cast(
+                regexp_extract(narrative_facts.locator, '[0-9]+') as integer
+            ) asc nulls last,
+            narrative_facts.locator asc,
+            narrative_facts.value asc
+    ) = 1
+
+),
+
+unioned as (
+
+    select * from table_rows
+    union all
+    select * from narrative_rows
+
+),
+
+final as (
+
+    select
+
+        ---------- contract columns
+        unioned.report_id,
+        reports.report_year,
+        reports.agency_id,
+        unioned.template_version,
+        unioned.proceeding,
+        unioned.result,
+        cast(unioned.value as bigint) as value,
+        unioned.cell_state,
+        unioned.raw_text,
+        unioned.source,
+        unioned.locator,
+
+        ---------- additions
+        unioned.is_derived,
+        unioned.is_approximate
+
+    from unioned
+
+    left join reports
+        on unioned.report_id = reports.report_id
+
+)
+
+select * from final

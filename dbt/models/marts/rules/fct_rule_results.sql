@@ -1,0 +1,43 @@
+-- Outcomes of the accounting rules, per report (written by the Python validation step).
+-- Grain: report_id x rule_id.
+
+with
+
+reports as (
+
+    select * from {{ ref('dim_report') }}
+
+),
+
+rule_results as (
+
+    select * from {{ ref('stg_ogi__rule_results') }}
+
+),
+
+final as (
+
+    select
+
+        ---------- contract columns
+        rule_results.report_id,
+        reports.report_year,
+        reports.agency_id,
+        rule_results.rule_id,
+        rule_results.rule_family,
+        rule_results.identity_id,
+        rule_results.severity,
+        rule_results.status,
+        rule_results.lhs,
+        rule_results.rhs,
+        rule_results.detail,
+        rule_results.expectation
+
+    from rule_results
+
+    left join reports
+        on rule_results.report_id = reports.report_id
+
+)
+
+select * from final

@@ -1,0 +1,159 @@
+"""Finding files in the landing directory: path, size, sha256 and the format sniffed from bytes."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import polars as pl
+
+from ingest.schemas import conform
+
+# Files above this size are recorded and not read (national reports are far below 50 MiB).
+MAX_FILE_BYTES = 50 * 1024 * 1024
+_SNIFF_BYTES = 8192
+
+
+@dataclass(frozen=True)
+class LandedFile:
+    source_path: str
+    abs_path: str
+    source_sha256: str | None
+    bytes: int
+    source_format: str
+    problem: str | None  # why the file cannot be read at all (link, unreadable, too large)
+
+
+def sniff_format(head: bytes, path: Path | None = None) -> str:
+    """Format from the first bytes, never from the extension."""
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"PK\x03\x04"):
+        if path is not None and _zip_has_word_document(path):
+            return "docx"
+        return "unknown"
+    if not head:
+        return "unknown"
+    text = _peek_text(head)
+    if text is None:
+        return "unknown"
+    lowered = text.lower()
+    if any(tag in lowered for tag in ("<!doctype html", "<html", "<body", "<table", "<meta ", "<div", "<p>")):
+        return "html"
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    has_pipe_table = any(ln.startswith("|") and set(ln) <= set("|-: ") and "-" in ln for ln in lines)
+    has_headings = sum(ln.startswith("#") for ln in lines[:200]) >= 2
+    has_tab_rows = any("\t" in ln for ln in text.splitlines())
+    # markdown: pipe tables, or headings around plain prose (a docx export with tab tables is text)
+    if has_pipe_table or (has_headings and not has_tab_rows):
+        return "md"
+    return "txt"
+
+
+def _peek_text(head: bytes) -> str | None:
+    from ingest.decoding import decode_bytes
+
+    decoded = decode_bytes(head, partial=True)
+    return decoded.text
+
+
+def _zip_has_word_document(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return "word/document.xml" in zf.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+
+
+def _hash_file(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def scan_landing(landing_dir: Path) -> list[LandedFile]:
+    """Every file below ``landing_dir``: links and unreadable files are listed with a problem."""
+    landing_dir = Path(landing_dir)
+    found: list[LandedFile] = []
+    for root, dirs, files in os.walk(landing_dir, followlinks=False):
+        dirs.sort()
+        for name in sorted(files):
+            path = Path(root) / name
+            rel = path.relative_to(landing_dir).as_posix()
+            found.append(_inspect(path, rel))
+        for name in dirs:
+            if (Path(root) / name).is_symlink():
+                rel = (Path(root) / name).relative_to(landing_dir).as_posix()
+                found.append(LandedFile(rel, str(Path(root) / name), None, 0, "unknown",
+                                        "symbolic link to a directory: links are not followed"))
+    return found
+
+
+def _inspect(path: Path, rel: str) -> LandedFile:
+    if path.is_symlink():
+        return LandedFile(rel, str(path), None, 0, "unknown", "symbolic link: links are not followed")
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            sha, size = _hash_file(path)
+            return LandedFile(rel, str(path), sha, size, "unknown",
+                              f"file is {size} bytes, above the {MAX_FILE_BYTES}-byte cap; not read")
+        with path.open("rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+        sha, size = _hash_file(path)
+    except OSError as exc:
+        return LandedFile(rel, str(path), None, 0, "unknown", f"file could not be read: {exc.strerror or exc}")
+    return LandedFile(rel, str(path), sha, size, sniff_format(head, path), None)
+
+
+def landed_frame(files: list[LandedFile], seen_at: datetime | None = None) -> pl.DataFrame:
+    seen_at = seen_at or datetime.now(timezone.utc)
+    df = pl.DataFrame(
+        {
+            "source_path": [f.source_path for f in files],
+            "abs_path": [f.abs_path for f in files],
+            "source_sha256": [f.source_sha256 or _placeholder_sha(f) for f in files],
+            "bytes": [f.bytes for f in files],
+            "source_format": [f.source_format for f in files],
+            "problem": [f.problem for f in files],
+        },
+        schema={
+            "source_path": pl.String,
+            "abs_path": pl.String,
+            "source_sha256": pl.String,
+            "bytes": pl.Int64,
+            "source_format": pl.String,
+            "problem": pl.String,
+        },
+    )
+    return df.with_columns(
+        pl.lit(seen_at).alias("first_seen_at"),
+        pl.lit(seen_at).alias("last_seen_at"),
+        pl.lit(True).alias("is_present"),
+    )
+
+
+def _placeholder_sha(f: LandedFile) -> str:
+    # Unreadable files still need a stable key: hash of the path marks them as unread.
+    return "unread:" + hashlib.sha256(f.source_path.encode()).hexdigest()[:32]
+
+
+def landed_table(df: pl.DataFrame) -> pl.DataFrame:
+    return conform(df, "landed_files")
+
+
+def read_bytes(abs_path: str) -> bytes:
+    with open(abs_path, "rb") as fh:
+        return fh.read(MAX_FILE_BYTES + 1)
+
+
+__all__ = ["LandedFile", "scan_landing", "landed_frame", "sniff_format", "read_bytes", "MAX_FILE_BYTES", "io"]

@@ -1,0 +1,180 @@
+"""Figures stated in sentences: applications received, administrative reviews, lawsuits.
+
+Sentences are matched with vectorised regexes over all paragraphs of a batch; a figure is kept with
+its sentence as evidence. Zero phrases (未收到…申请, 未发生…行政复议) are 0 with evidence, which is not
+the same as a report that says nothing (no row at all).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import polars as pl
+
+_NUM = r"(\d+|[零〇一二两三四五六七八九十百千]+)"
+_APPROX_AFTER = r"(余|多)?"
+_COUNT_UNIT = r"(件|例|份|条|项|宗|个|起|人次|次)"
+_OPEN_APP = r"(?:政府)?信息公开(?:的)?申请"
+
+# 信息公开 shortly before the figure, without crossing another counted figure (…申请12件，办理行政复议25件)
+_NEAR_DISCLOSURE = r"信息公开[^。；件例宗]{0,25}?"
+
+# metric -> (pattern, kind, scope). kind 'count' patterns capture (prefix, number, approx, unit).
+# scope: 'any' sentence; 'disclosure' = the sentence mentions 信息公开 or sits in a 复议/诉讼 section;
+# 'section' = only inside a 复议/诉讼 section (review counts of other matters are common elsewhere).
+_PATTERNS: dict[str, list[tuple[str, str, str]]] = {
+    "requests_received_total": [
+        (r"(约|近|超过|逾)?(?:受理|收到|接到|接收|办理)(?:了)?[^，。；0-9]{0,14}?" + _OPEN_APP
+         + r"(?:共|总计|合计|累计)?(?:计)?" + _NUM + _APPROX_AFTER + _COUNT_UNIT, "count", "any"),
+        (r"(约|近|超过|逾)?(?:受理|收到|接到|接收|办理)(?:了)?(?:共)?" + _NUM + _APPROX_AFTER + _COUNT_UNIT
+         + r"[^，。；0-9]{0,8}?" + _OPEN_APP, "count", "any"),
+        (r"(约|近|超过|逾)?(?:受理|收到|接到|办理)(?:了)?依申请公开(?:政府信息)?(?:事项|申请|件)?(?:共)?"
+         + _NUM + _APPROX_AFTER + _COUNT_UNIT, "count", "any"),
+        (r"()依申请公开(?:政府信息)?(?:申请)?" + _NUM + _APPROX_AFTER + r"(件|例|项)", "count", "any"),
+        (r"(?:未|没有)(?:收到|接到|受理)(?:过)?(?:任何)?[^，。；0-9]{0,15}?" + _OPEN_APP, "zero", "any"),
+    ],
+    "admin_review_total": [
+        (_NEAR_DISCLOSURE + r"(约|近|超过|逾)?行政复议(?:案件|申请)?(?:共|总计)?" + _NUM + _APPROX_AFTER
+         + r"(件|例|起|宗|次)", "count", "any"),
+        (r"(约|近|超过|逾)?行政复议(?:案件|申请)?(?:共|总计)?" + _NUM + _APPROX_AFTER + r"(件|例|起|宗|次)",
+         "count", "section"),
+        (r"(?:未|没有)(?:发生|出现|收到|接到|受理|被提起|提起)[^。；0-9]{0,40}?行政复议", "zero", "disclosure"),
+        (r"无[^。；，0-9]{0,20}?行政复议", "zero", "disclosure"),
+    ],
+    "admin_litigation_total": [
+        (_NEAR_DISCLOSURE + r"行政复议[^。；]{0,12}?(约|近|超过|逾)?行政诉讼(?:案件)?(?:共|总计)?" + _NUM + _APPROX_AFTER
+         + r"(件|例|起|宗|次)", "count", "any"),
+        (_NEAR_DISCLOSURE + r"(约|近|超过|逾)?行政诉讼(?:案件)?(?:共|总计)?" + _NUM + _APPROX_AFTER
+         + r"(件|例|起|宗|次)", "count", "any"),
+        (r"(约|近|超过|逾)?行政诉讼(?:案件)?(?:共|总计)?" + _NUM + _APPROX_AFTER + r"(件|例|起|宗|次)",
+         "count", "section"),
+        (r"(?:未|没有)(?:发生|出现|收到|接到|受理|被提起|提起)[^。；0-9]{0,40}?行政诉讼", "zero", "disclosure"),
+        (r"无[^。；，0-9]{0,20}?行政诉讼", "zero", "disclosure"),
+    ],
+}
+_SECTION_CONTEXT = r"复议|诉讼"
+_PARTIAL_PERIOD_RE = r"(截至|截止|截止到|截至到)\s*(\d{1,2}月(?:\d{1,2}日)?|目前)|1\s*[-—至]\s*(\d{1,2})\s*月"
+_SECTION_HEADING_RE = r"^\s*(?:#+\s*)?(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[)）])"
+
+
+def sentences_frame(lines: pl.DataFrame) -> pl.DataFrame:
+    """Paragraph lines -> sentences with the heading of the section they sit in."""
+    paras = lines.filter(~pl.col("text").str.contains("\t") & (pl.col("text").str.strip_chars() != ""))
+    paras = paras.with_columns(
+        pl.when(pl.col("text").str.contains(_SECTION_HEADING_RE) & (pl.col("text").str.len_chars() < 60))
+        .then(pl.col("text").str.strip_chars())
+        .forward_fill()
+        .over("doc_id")
+        .fill_null("")
+        .alias("section_title")
+    )
+    return (
+        paras.with_columns(pl.col("text").str.replace_all(r"([。；;！!？?])", "$1\u0000").str.split("\u0000").alias("sentence"))
+        .explode("sentence")
+        .with_columns(pl.col("sentence").str.strip_chars())
+        .filter(pl.col("sentence") != "")
+        .with_columns((pl.int_range(pl.len()).over("doc_id", "line_no") + 1).alias("sentence_no"))
+        .select("doc_id", "line_no", "sentence_no", "sentence", "section_title")
+    )
+
+
+def extract_narrative(lines: pl.DataFrame) -> pl.DataFrame:
+    """All stated figures of a batch: doc_id, metric, value, unit_raw, qualifier, is_zero_phrase, evidence, locator."""
+    sentences = sentences_frame(lines)
+    found = []
+    in_section = pl.col("section_title").str.contains(_SECTION_CONTEXT)
+    scopes = {
+        "any": sentences,
+        "section": sentences.filter(in_section),
+        "disclosure": sentences.filter(pl.col("sentence").str.contains("信息公开") | in_section),
+    }
+    for metric, patterns in _PATTERNS.items():
+        for priority, (pattern, kind, scope) in enumerate(patterns):
+            hits = scopes[scope].filter(pl.col("sentence").str.contains(pattern))
+            if hits.is_empty():
+                continue
+            if kind == "zero":
+                hits = hits.with_columns(
+                    pl.lit("0").alias("number"),
+                    pl.lit(None, pl.String).alias("unit_raw"),
+                    pl.lit("exact").alias("qualifier"),
+                    pl.lit(True).alias("is_zero_phrase"),
+                )
+            else:
+                groups = pl.col("sentence").str.extract_groups(pattern).struct
+                hits = hits.with_columns(
+                    groups.field("2").alias("number"),
+                    groups.field("4").alias("unit_raw"),
+                    pl.when(groups.field("1").is_in(["约", "近"]))
+                    .then(pl.lit("approx_nearly"))
+                    .when(groups.field("1").is_in(["超过", "逾"]) | groups.field("3").is_not_null())
+                    .then(pl.lit("approx_more_than"))
+                    .otherwise(pl.lit("exact"))
+                    .alias("qualifier"),
+                    pl.lit(False).alias("is_zero_phrase"),
+                )
+            found.append(hits.with_columns(pl.lit(metric).alias("metric"), pl.lit(priority).alias("priority")))
+    if not found:
+        return _empty()
+    facts = pl.concat(found, how="diagonal_relaxed")
+    facts = facts.with_columns(_to_number(pl.col("number")).alias("value")).filter(pl.col("value").is_not_null())
+    # the first statement in reading order wins; a figure stated again is not a second fact
+    facts = (
+        facts.sort("doc_id", "metric", "line_no", "sentence_no", "priority")
+        .group_by("doc_id", "metric", maintain_order=True)
+        .first()
+    )
+    return facts.select(
+        "doc_id",
+        "metric",
+        "value",
+        "unit_raw",
+        "qualifier",
+        "is_zero_phrase",
+        pl.col("sentence").alias("evidence"),
+        pl.format("line {}, sentence {}", pl.col("line_no"), pl.col("sentence_no")).alias("locator"),
+    )
+
+
+def _to_number(expr: pl.Expr) -> pl.Expr:
+    """Arabic digits directly; Chinese numerals (两件, 十二期) through cn2an, only for the few matches."""
+    return (
+        pl.when(expr.str.contains(r"^\d+$"))
+        .then(expr.cast(pl.Float64, strict=False))
+        .otherwise(expr.map_elements(_chinese_numeral, return_dtype=pl.Float64))
+    )
+
+
+@cache
+def _chinese_numeral(text: str) -> float | None:
+    import cn2an
+
+    try:
+        return float(cn2an.cn2an(text.replace("两", "二"), "smart"))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def partial_period(lines: pl.DataFrame) -> pl.DataFrame:
+    """doc_id, period_partial, period_end_text: figures 截至11月 cover part of the year."""
+    hits = lines.with_columns(pl.col("text").str.extract(_PARTIAL_PERIOD_RE, 0).alias("period_end_text")).filter(
+        pl.col("period_end_text").is_not_null()
+    )
+    return hits.group_by("doc_id").agg(
+        pl.lit(True).alias("period_partial"), pl.col("period_end_text").first()
+    )
+
+
+def _empty() -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={
+            "doc_id": pl.String,
+            "metric": pl.String,
+            "value": pl.Float64,
+            "unit_raw": pl.String,
+            "qualifier": pl.String,
+            "is_zero_phrase": pl.Boolean,
+            "evidence": pl.String,
+            "locator": pl.String,
+        }
+    )

@@ -1,0 +1,390 @@
+"""Table renderers: tab-separated text (docx export style) and markdown pipe tables.
+
+Each renderer takes the printed cells (``Cell`` objects keyed by (table, row, col)) and the template
+spec, and returns text lines.  Label text comes from the YAML (canonical label or one of its
+aliases), then gets the report's punctuation style (full/half-width parentheses, spaces, quotes).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+
+from .cells import Cell
+from .schema import (
+    RowSpec,
+    TemplateSpec,
+    t3_balance_note,
+    t3_header_groups,
+    t4_physical_order,
+)
+from .schema import (
+    _label_variants as _variants,
+)
+
+# First header cell of every 表二 sub-table (a fixed form token; not in the YAML).
+T2_FIRST_HEADER = "信息内容"
+
+CellMap = dict[tuple[str, str, str], Cell]
+
+_HALF = str.maketrans({"（": "(", "）": ")", "，": ",", "：": ":"})
+_FULL = str.maketrans({"(": "（", ")": "）", ",": "，", ":": "："})
+_LEAD_MARKER = re.compile(r"^(\([一二三四五六七八九十]+\))")
+_APPLY_CACHE: dict[tuple, str] = {}
+
+
+@dataclass
+class LabelStyle:
+    paren: str = "half"  # full | half | half_space
+    comma_space: bool = False
+    quote: str = "curly"  # curly | straight | none
+    alias_p: float = 0.0  # chance to print a YAML alias instead of the canonical label
+    split_header_p: float = 0.0  # chance to write 4-char header words with a space (结果 维持)
+
+    @classmethod
+    def random(cls, rng: random.Random) -> LabelStyle:
+        return cls(
+            paren=rng.choices(["full", "half", "half_space"], weights=(4, 3, 3))[0],
+            comma_space=rng.random() < 0.4,
+            quote=rng.choices(["curly", "straight", "none"], weights=(6, 2, 2))[0],
+            alias_p=rng.choice([0.0, 0.0, 0.15, 0.35]),
+            split_header_p=rng.choice([0.0, 0.0, 0.5, 1.0]),
+        )
+
+    def apply(self, s: str) -> str:
+        key = (self.paren, self.comma_space, self.quote, s)
+        out = _APPLY_CACHE.get(key)
+        if out is None:
+            out = _APPLY_CACHE[key] = self._apply(s)
+        return out
+
+    def _apply(self, s: str) -> str:
+        s = s.translate(_HALF)
+        if self.quote == "straight":
+            s = s.replace("“", '"').replace("”", '"')
+        elif self.quote == "none":
+            s = s.replace("“", "").replace("”", "")
+        if self.paren == "full":
+            return s.translate(_FULL)
+        if self.comma_space:
+            s = s.replace(",", ", ")
+        if self.paren == "half_space":
+            s = _LEAD_MARKER.sub(r"\1 ", s)
+        return s
+
+    def pick(self, rng: random.Random, spec_item) -> str:
+        variants = _variants(spec_item)
+        if len(variants) > 1 and rng.random() < self.alias_p:
+            return self.apply(rng.choice(variants[1:]))
+        return self.apply(variants[0])
+
+    def header_word(self, rng: random.Random, s: str) -> str:
+        s = self.apply(s)
+        if len(s) == 4 and rng.random() < self.split_header_p:
+            return s[:2] + " " + s[2:]
+        return s
+
+
+# ------------------------------------------------------------------------------------------------
+# Table "grids": lists of rows of cell strings, shared by tab and pipe serialisers
+# ------------------------------------------------------------------------------------------------
+
+
+def _caption(rng: random.Random, ls: LabelStyle, t) -> str:
+    cap = ls.apply(t.caption)
+    if rng.random() < 0.08:
+        cap = cap.replace("条第", "条 第", 1)
+    return cap
+
+
+def t2_grids(rng: random.Random, spec: TemplateSpec, cells: CellMap, ls: LabelStyle, right_align: bool,
+             width: int = 4, overrides: dict | None = None) -> list[tuple[str, list[list[str]]]]:
+    """[(caption, rows)] where rows = header row + data rows, each ``width`` cells wide (padded).
+    ``overrides`` maps (table_id, col_key) to a fixed header text (money columns and their unit)."""
+    out = []
+    overrides = overrides or {}
+    for t in spec.t2:
+        head = [T2_FIRST_HEADER] + [overrides.get((t.table_id, c.key)) or ls.pick(rng, c) for c in t.cols]
+        body = []
+        for r in t.rows:
+            body.append([ls.pick(rng, r)] + [cells[(t.table_id, r.key, c.key)].raw_text for c in t.cols])
+        rows = [head] + body
+        padded = []
+        for row in rows:
+            gap = width - len(row)
+            if gap > 0 and right_align and len(t.cols) == 1:
+                row = [row[0]] + [""] * gap + row[1:]
+            elif gap > 0:
+                row = row + [""] * gap
+            padded.append(row)
+        out.append((_caption(rng, ls, t), padded))
+    return out
+
+
+def _t3_header_labels(rng: random.Random, spec: TemplateSpec, ls: LabelStyle) -> dict[str, str]:
+    return {c.key: ls.header_word(rng, ls.pick(rng, c)) for c in spec.t3_cols}
+
+
+def _t3_row_kind(spec: TemplateSpec) -> dict[str, tuple[str, bool]]:
+    """row key -> (kind, first_child) where kind in L0, first_outcome, L1, L2, total."""
+    kinds: dict[str, tuple[str, bool]] = {}
+    in_outcome = False
+    first_outcome_done = False
+    seen_parent: set[str] = set()
+    for r in spec.t3_rows:
+        if not r.data:
+            if r.level == 0:
+                in_outcome = True  # 三、本年度办理结果
+            continue
+        if r.key == "total_processed":
+            kinds[r.key] = ("total", False)
+            in_outcome = False
+            continue
+        if not in_outcome:
+            kinds[r.key] = ("L0", False)
+            continue
+        if not first_outcome_done:
+            kinds[r.key] = ("first_outcome", False)
+            first_outcome_done = True
+            continue
+        if r.parent:
+            first = r.parent not in seen_parent
+            seen_parent.add(r.parent)
+            kinds[r.key] = ("L2", first)
+        else:
+            kinds[r.key] = ("L1", False)
+    return kinds
+
+
+def _rows_by_key(spec: TemplateSpec) -> dict[str, RowSpec]:
+    return {r.key: r for r in spec.t3_rows}
+
+
+# ------------------------------------------------------------------------------------------------
+# Tab-separated text
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TabStyle:
+    pads: dict  # row kind -> empties between label cells and values
+    trails: dict  # row kind -> trailing empties
+    header_lead: int  # extra empty cells after the note cell in the header block
+    total_in_first_header_row: bool
+    total_label_first_col: bool  # (七)总计 printed in the first column (no leading empty cell)
+    blank_line_before_outcomes: bool
+    phantom_zero: bool  # all-zero (六)/(七) rows carry an extra 0 cell
+    t2_right_align: bool
+    jitter_p: float
+
+    @classmethod
+    def random(cls, rng: random.Random) -> TabStyle:
+        pad_l0 = rng.choices([0, 1, 2], weights=(5, 4, 1))[0]
+        return cls(
+            pads={
+                "L0": pad_l0,
+                "carried_to_next_year": rng.choice([pad_l0, 1, 2]),
+                "first_outcome": rng.choices([1, 0, 2], weights=(6, 2, 1))[0],
+                "L1": rng.choices([1, 0, 2], weights=(6, 2, 1))[0],
+                "L2": rng.choices([1, 0], weights=(7, 2))[0],
+                "total": rng.choices([1, 0, 2], weights=(6, 2, 1))[0],
+            },
+            trails={k: rng.choice([0, 1]) for k in ("L0", "carried_to_next_year", "first_outcome", "L1", "L2", "total")},
+            header_lead=rng.choices([0, 1], weights=(3, 2))[0],
+            total_in_first_header_row=rng.random() < 0.7,
+            total_label_first_col=rng.random() < 0.4,
+            blank_line_before_outcomes=rng.random() < 0.3,
+            phantom_zero=rng.random() < 0.2,
+            t2_right_align=rng.random() < 0.5,
+            jitter_p=rng.choice([0.0, 0.0, 0.05]),
+        )
+
+
+def tab_t2(rng: random.Random, spec: TemplateSpec, cells: CellMap, ls: LabelStyle, ts: TabStyle,
+           overrides: dict | None = None) -> list[str]:
+    lines = []
+    for caption, rows in t2_grids(rng, spec, cells, ls, ts.t2_right_align, overrides=overrides):
+        lines.append(f"{caption}\t\t\t")
+        for row in rows:
+            lines.append("\t".join(row))
+    return lines
+
+
+def tab_t3(rng: random.Random, spec: TemplateSpec, cells: CellMap, ls: LabelStyle, ts: TabStyle) -> list[str]:
+    note = ls.apply(t3_balance_note())
+    top, legal = (ls.apply(x) for x in t3_header_groups())
+    hl = _t3_header_labels(rng, spec, ls)
+    cols = [c.key for c in spec.t3_cols]
+    appl = cols[:-1]
+    lead = [""] * ts.header_lead
+    if ts.total_in_first_header_row:
+        h1 = [note] + lead + [top] + [""] * (len(appl) - 1) + [hl["total"]]
+        h2 = [""] + lead + [hl[appl[0]], legal] + [""] * (len(appl) - 2) + [""]
+    else:
+        h1 = [note] + lead + [top] + [""] * len(appl)
+        h2 = [""] + lead + [hl[appl[0]], legal] + [""] * (len(appl) - 2) + [hl["total"]]
+    h3 = [""] + lead + [""] + [hl[c] for c in appl[1:]] + [""]
+    lines = ["\t".join(h1), "\t".join(h2), "\t".join(h3)]
+
+    kinds = _t3_row_kind(spec)
+    rows = _rows_by_key(spec)
+    outcome_label = ls.pick(rng, next(r for r in spec.t3_rows if not r.data and r.level == 0))
+    for r in spec.t3_data_rows:
+        kind, first_child = kinds[r.key]
+        label = ls.pick(rng, r)
+        if kind == "L0":
+            lab = [label]
+            style_key = "carried_to_next_year" if r.key == "carried_to_next_year" else "L0"
+        elif kind == "first_outcome":
+            if ts.blank_line_before_outcomes:
+                lines.append("")
+            lab, style_key = [outcome_label, label], "first_outcome"
+        elif kind == "L1":
+            lab, style_key = ["", label], "L1"
+        elif kind == "L2":
+            group = ls.pick(rng, rows[r.parent]) if first_child else ""
+            lab, style_key = ["", group, label], "L2"
+        else:  # total
+            lab = [label] if ts.total_label_first_col else ["", label]
+            style_key = "total"
+        pad = ts.pads[style_key] + (1 if rng.random() < ts.jitter_p else 0)
+        vals = [cells[("t3", r.key, c)].raw_text for c in cols]
+        trail = [""] * ts.trails[style_key]
+        if ts.phantom_zero and kind in ("L1", "total") and r.parent is None and all(v == "0" for v in vals) \
+                and r.key in ("other_processing", "total_processed"):
+            vals = vals + ["0"]
+        lines.append("\t".join(lab + [""] * pad + vals + trail))
+    return lines
+
+
+def _t4_headers(rng: random.Random, spec: TemplateSpec, ls: LabelStyle) -> tuple[str, str, str, str, list[str]]:
+    review = spec.t4_rows[0].zh
+    lit_parent, without = spec.t4_rows[1].zh.split("/")
+    after = spec.t4_rows[2].zh.split("/")[-1]
+    sub = [ls.header_word(rng, ls.pick(rng, c)) for c in spec.t4_cols]
+    return review, lit_parent, without, after, sub
+
+
+def tab_t4(rng: random.Random, spec: TemplateSpec, cells: CellMap, ls: LabelStyle, trailing: bool) -> list[str]:
+    review, lit, without, after, sub = _t4_headers(rng, spec, ls)
+    n = len(sub)
+    h1 = [review] + [""] * (n - 1) + [lit] + [""] * (2 * n - 1)
+    h2 = sub + [without] + [""] * (n - 1) + [after] + [""] * (n - 1)
+    h3 = [""] * n + sub + sub
+    data = [cells[("t4", r, c)].raw_text for r, c in t4_physical_order()]
+    return ["\t".join(h1), "\t".join(h2), "\t".join(h3), "\t".join(data + ([""] if trailing else []))]
+
+
+# ------------------------------------------------------------------------------------------------
+# Markdown pipe tables
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PipeStyle:
+    spaced: bool
+    sep: str  # '---' | ':---:' | '-'
+    repeat_spans: bool  # merged cells repeated in every spanned cell (HTML converter style)
+    t2_separate: bool  # one markdown table per 表二 sub-table
+    caption_bold: bool
+    total_in_first_header_row: bool
+
+    @classmethod
+    def random(cls, rng: random.Random) -> PipeStyle:
+        return cls(
+            spaced=rng.random() < 0.7,
+            sep=rng.choice(["---", "---", ":---:", "-"]),
+            repeat_spans=rng.random() < 0.2,
+            t2_separate=rng.random() < 0.5,
+            caption_bold=rng.random() < 0.5,
+            total_in_first_header_row=rng.random() < 0.5,
+        )
+
+    def row(self, cells: list[str]) -> str:
+        if self.spaced:
+            return "| " + " | ".join(cells) + " |"
+        return "|" + "|".join(cells) + "|"
+
+    def separator(self, n: int) -> str:
+        return self.row([self.sep] * n)
+
+    def table(self, rows: list[list[str]]) -> list[str]:
+        return [self.row(rows[0]), self.separator(len(rows[0]))] + [self.row(r) for r in rows[1:]]
+
+
+def _fill(row: list[str], repeat: bool) -> list[str]:
+    """Repeat the last non-empty cell into the empty cells that follow it (colspan duplication)."""
+    if not repeat:
+        return row
+    out, last = [], ""
+    for c in row:
+        if c:
+            last = c
+        out.append(c or last)
+    return out
+
+
+def pipe_t2(rng: random.Random, spec: TemplateSpec, cells: CellMap, ls: LabelStyle, ps: PipeStyle,
+            overrides: dict | None = None) -> list[str]:
+    lines: list[str] = []
+    if ps.t2_separate:
+        for caption, rows in t2_grids(rng, spec, cells, ls, right_align=False, width=0, overrides=overrides):
+            lines += [f"**{caption}**" if ps.caption_bold else caption, ""]
+            lines += ps.table(rows)
+            lines.append("")
+        return lines
+    grid: list[list[str]] = []
+    for caption, rows in t2_grids(rng, spec, cells, ls, right_align=True, width=4, overrides=overrides):
+        grid.append(_fill([caption, "", "", ""], ps.repeat_spans))
+        for row in rows:
+            if ps.repeat_spans and row[1] == "" and row[-1] != "":  # right-aligned single value
+                row = [row[0]] * 3 + [row[-1]]
+            grid.append(row)
+    return ps.table(grid)
+
+
+def pipe_t3(rng: random.Random, spec: TemplateSpec, cells: CellMap, ls: LabelStyle, ps: PipeStyle) -> list[str]:
+    note = ls.apply(t3_balance_note())
+    top, legal = (ls.apply(x) for x in t3_header_groups())
+    hl = _t3_header_labels(rng, spec, ls)
+    cols = [c.key for c in spec.t3_cols]
+    appl = cols[:-1]
+    rep = ps.repeat_spans
+    lab_blank = [note] * 3 if rep else ["", "", ""]
+    if ps.total_in_first_header_row:
+        h1 = [note, "", ""] + [top] + [""] * (len(appl) - 1) + [hl["total"]]
+        h2 = lab_blank + [hl[appl[0]], legal] + [""] * (len(appl) - 2) + [hl["total"] if rep else ""]
+    else:
+        h1 = [note, "", ""] + [top] + [""] * len(appl)
+        h2 = lab_blank + [hl[appl[0]], legal] + [""] * (len(appl) - 2) + [hl["total"]]
+    h3 = lab_blank + [hl[appl[0]] if rep else ""] + [hl[c] for c in appl[1:]] + [hl["total"] if rep else ""]
+    grid = [_fill(h1, rep), _fill(h2, rep) if rep else h2, h3]
+
+    kinds = _t3_row_kind(spec)
+    rows = _rows_by_key(spec)
+    outcome_label = ls.pick(rng, next(r for r in spec.t3_rows if not r.data and r.level == 0))
+    for r in spec.t3_data_rows:
+        kind, first_child = kinds[r.key]
+        label = ls.pick(rng, r)
+        if kind == "L0":
+            lab = [label] * 3 if rep else [label, "", ""]
+        elif kind in ("first_outcome", "L1", "total"):
+            head = outcome_label if (rep or kind == "first_outcome") else ""
+            lab = [head, label, label if rep else ""]
+        else:
+            group = ls.pick(rng, rows[r.parent]) if (rep or first_child) else ""
+            lab = [outcome_label if rep else "", group, label]
+        grid.append(lab + [cells[("t3", r.key, c)].raw_text for c in cols])
+    return ps.table(grid)
+
+
+def pipe_t4(rng: random.Random, spec: TemplateSpec, cells: CellMap, ls: LabelStyle, ps: PipeStyle) -> list[str]:
+    review, lit, without, after, sub = _t4_headers(rng, spec, ls)
+    n = len(sub)
+    rep = ps.repeat_spans
+    h1 = _fill([review] + [""] * (n - 1) + [lit] + [""] * (2 * n - 1), rep)
+    h2 = sub + _fill([without] + [""] * (n - 1) + [after] + [""] * (n - 1), rep)
+    h3 = (sub if rep else [""] * n) + sub + sub
+    data = [cells[("t4", r, c)].raw_text for r, c in t4_physical_order()]
+    return ps.table([h1, h2, h3, data])

@@ -1,0 +1,487 @@
+"""The one mapper that knows the templates: cell grid -> long-form table facts + parse warnings.
+
+Input is the grid every front end produces (``doc_id, line_no, cell_idx, raw_text, kind, locator``).
+Columns of 表三/表四 are placed by physical order (never by header reading order); a row whose cells
+cannot be placed with certainty is kept in the warnings with its raw text and no fact is emitted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import polars as pl
+
+from ingest.registry import normalise_label, normalise_label_expr, registry, strip_list_marker_expr
+from ingest.values import amount_factor_expr, classify_cells, header_unit_expr
+
+LINE = ["doc_id", "line_no"]
+_T3_V2021_ONLY = ["other_no_correction_overdue", "other_fee_unpaid_overdue", "other_misc"]
+_T3_GROUP_LABELS = ["outcome_header", "withheld_group", "unable_group", "not_processed_group"]
+
+
+@dataclass
+class TableResult:
+    cells: pl.DataFrame  # doc_id + TABLE_CELLS columns except report_id
+    warnings: pl.DataFrame  # doc_id, table_id, row_key, code, severity, detail, raw_text, locator
+    versions: pl.DataFrame  # doc_id, t2_version, t3_version, has_t2, has_t3, has_t4, v2019_headings
+
+
+WARNING_SCHEMA = {
+    "doc_id": pl.String,
+    "table_id": pl.String,
+    "row_key": pl.String,
+    "code": pl.String,
+    "severity": pl.String,
+    "detail": pl.String,
+    "raw_text": pl.String,
+    "locator": pl.String,
+}
+
+
+@cache
+def _vocab() -> dict[str, pl.DataFrame]:
+    reg = registry()
+    headings = reg.heading_aliases()
+    return {
+        "t3_rows": reg.t3_row_aliases().select(pl.col("norm"), pl.col("key").alias("t3_key")),
+        "t4_rows": reg.t4_row_aliases().select(pl.col("norm"), pl.col("key").alias("t4_key")),
+        "captions": reg.t2_caption_aliases().select(pl.col("norm"), pl.col("key").alias("caption_table")),
+        "t2_rows": reg.t2_row_aliases().rename({"scope": "table_id", "key": "row_key"}),
+        "t2_cols": reg.t2_column_aliases(),
+        "headings": headings,
+    }
+
+
+def map_tables(grid: pl.DataFrame) -> TableResult:
+    vocab = _vocab()
+    grid = grid.with_columns(normalise_label_expr(pl.col("raw_text")).alias("norm"))
+    grid = grid.with_columns(strip_list_marker_expr(pl.col("norm")).alias("norm2"))
+    grid = classify_cells(grid)
+    grid = _label_keys(grid, vocab)
+    grid = _assign_sections(grid, vocab)
+
+    t2_cells, t2_warn, t2_versions = _map_t2(grid, vocab)
+    t3_cells, t3_warn, t3_versions = _map_t3(grid)
+    t4_cells, t4_warn = _map_t4(grid)
+
+    cells = pl.concat([t2_cells, t3_cells, t4_cells], how="diagonal_relaxed")
+    cells, type_warn = _check_counts(cells)
+    warnings = pl.concat(
+        [w.select(list(WARNING_SCHEMA)).cast(WARNING_SCHEMA) for w in (t2_warn, t3_warn, t4_warn, type_warn)]
+    )
+
+    docs = grid.select("doc_id").unique()
+    presence = cells.group_by("doc_id").agg(
+        [
+            (pl.col("table_id").str.starts_with(prefix) & (pl.col("cell_state") != "blank")).any().alias(name)
+            for prefix, name in (("t2_", "has_t2"), ("t3", "has_t3"), ("t4", "has_t4"))
+        ]
+    )
+    headings = (
+        grid.filter(pl.col("section_marker").is_not_null())
+        .group_by("doc_id")
+        .agg(pl.col("heading_section").drop_nulls().n_unique().alias("v2019_headings"))
+    )
+    versions = (
+        docs.join(t2_versions, on="doc_id", how="left")
+        .join(t3_versions, on="doc_id", how="left")
+        .join(presence, on="doc_id", how="left")
+        .join(headings, on="doc_id", how="left")
+        .with_columns(
+            pl.col("has_t2", "has_t3", "has_t4").fill_null(False),
+            pl.col("v2019_headings").fill_null(0),
+        )
+    )
+    return TableResult(cells, warnings, versions)
+
+
+# --------------------------------------------------------------------------- labels and sections
+def _label_keys(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """Which row label (of 表三 / 表四 / a 表二 caption) each text cell is, if any."""
+    text = pl.col("cell_state") == "text"
+    for frame, key in ((vocab["t3_rows"], "t3_key"), (vocab["t4_rows"], "t4_key"), (vocab["captions"], "caption_table")):
+        grid = (
+            grid.join(frame, on="norm", how="left")
+            .join(frame.rename({"norm": "norm2", key: "_secondary"}), on="norm2", how="left")
+            .with_columns(pl.when(text).then(pl.coalesce(key, "_secondary")).alias(key))
+            .drop("_secondary")
+        )
+    return grid.sort("doc_id", "line_no", "cell_idx")
+
+
+def _assign_sections(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """Forward-fill the table each line belongs to from captions, headings and header lines."""
+    first = (
+        grid.filter(pl.col("cell_state") != "blank")
+        .group_by(LINE)
+        .agg(
+            pl.col("norm").first().alias("first_norm"),
+            pl.col("caption_table").first().alias("first_caption"),
+            pl.col("t3_key").first().alias("first_t3"),
+            pl.col("norm").str.join("").alias("line_norm"),
+        )
+    )
+    first = first.join(
+        vocab["headings"].rename({"norm": "line_norm", "section": "heading_section"}), on="line_norm", how="left"
+    )
+    t3_note = normalise_label("本列数据的勾稽关系")
+    applicant_header = normalise_label("申请人情况")
+    t4_head = normalise_label("行政复议")
+    marker = (
+        pl.when(pl.col("first_caption").is_not_null())
+        .then(pl.col("first_caption"))
+        .when(pl.col("heading_section") == "t3_section")
+        .then(pl.lit("t3"))
+        .when(pl.col("first_norm").str.contains(t3_note, literal=True) | (pl.col("first_norm") == applicant_header))
+        .then(pl.lit("t3"))
+        .when(pl.col("first_t3") == "new_received")
+        .then(pl.lit("t3"))
+        .when((pl.col("heading_section") == "t4_section") | (pl.col("first_norm") == t4_head))
+        .then(pl.lit("t4"))
+        .when(pl.col("heading_section").is_not_null())
+        .then(pl.lit("none"))
+    )
+    first = first.with_columns(marker.alias("section_marker")).sort(LINE)
+    # a t3 data label does not restart the section when already inside t3
+    first = first.with_columns(
+        pl.col("section_marker").forward_fill().over("doc_id").alias("_prev")
+    ).with_columns(
+        pl.when((pl.col("first_t3") == "new_received") & (pl.col("_prev").shift(1).over("doc_id") == "t3"))
+        .then(None)
+        .otherwise(pl.col("section_marker"))
+        .alias("section_marker")
+    )
+    first = first.with_columns(
+        pl.col("section_marker").forward_fill().over("doc_id").fill_null("none").alias("section"),
+        pl.when(pl.col("section_marker").is_not_null())
+        .then(pl.col("line_no"))
+        .forward_fill()
+        .over("doc_id")
+        .alias("section_start"),
+    )
+    return grid.join(
+        first.select(*LINE, "section", "section_start", "section_marker", "heading_section", "first_norm"),
+        on=LINE,
+        how="left",
+        maintain_order="left",
+    ).with_columns(pl.col("section").fill_null("none"))
+
+
+# --------------------------------------------------------------------------- 表二
+def _map_t2(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]):
+    t2 = grid.filter(pl.col("section").str.starts_with("t2_") & (pl.col("line_no") != pl.col("section_start")))
+    t2 = t2.rename({"section": "table_id"})
+    header_norm = normalise_label("信息内容")
+    header_lines = t2.filter(pl.col("first_norm") == header_norm).select(*LINE).unique()
+    header_cells = t2.join(header_lines, on=LINE).filter((pl.col("cell_idx") >= 1) & (pl.col("norm") != ""))
+    cols = vocab["t2_cols"].rename({"norm": "alias_norm"})
+    matched = (
+        header_cells.join(cols, on="table_id")
+        .filter(pl.col("norm").str.starts_with(pl.col("alias_norm")))
+        .with_columns(pl.col("alias_norm").str.len_chars().alias("_len"))
+    )
+    # version per sub-table: the one whose aliases match the most header cells
+    votes = (
+        matched.select("doc_id", "section_start", "table_id", "cell_idx", "version")
+        .unique()
+        .group_by("doc_id", "section_start", "table_id", "version")
+        .agg(pl.len().alias("hits"))
+        .sort("hits", "version", descending=[True, False])
+        .group_by("doc_id", "section_start", "table_id", maintain_order=True)
+        .first()
+        .select("doc_id", "section_start", "table_id", "version")
+    )
+    header_map = (
+        matched.join(votes, on=["doc_id", "section_start", "table_id", "version"])
+        .sort("_len", descending=True)
+        .group_by("doc_id", "section_start", "cell_idx", maintain_order=True)
+        .first()
+        .with_columns(header_unit_expr("raw_text").alias("header_unit"))
+        .select("doc_id", "section_start", "cell_idx", "table_id", "version", "col_key", "value_type", "header_unit")
+    )
+    rows = vocab["t2_rows"].rename({"norm": "row_norm"})
+    data = t2.join(header_lines, on=LINE, how="anti")
+    row_labels = (
+        data.filter(pl.col("cell_idx") == 0)
+        .join(rows, left_on=["table_id", "norm"], right_on=["table_id", "row_norm"], how="left")
+        .select(*LINE, "row_key")
+    )
+    data = data.join(row_labels, on=LINE, how="left").filter(pl.col("cell_idx") >= 1)
+    placed = data.join(
+        header_map.drop("table_id"), on=["doc_id", "section_start", "cell_idx"], how="left"
+    ).sort("doc_id", "line_no", "cell_idx")
+
+    warnings = []
+    unknown_rows = placed.filter(
+        pl.col("row_key").is_null() & (pl.col("cell_state") != "blank")
+    )
+    warnings.append(
+        unknown_rows.group_by(LINE, maintain_order=True)
+        .agg(pl.col("table_id").first(), pl.col("raw_text").str.join(" | "), pl.col("locator").first())
+        .with_columns(
+            pl.lit(None, pl.String).alias("row_key"),
+            pl.lit("unknown_row_label").alias("code"),
+            pl.lit("warn").alias("severity"),
+            pl.lit("a 表二 line with values whose label matches no row of the template; values kept here only").alias("detail"),
+        )
+    )
+    unplaced = placed.filter(pl.col("row_key").is_not_null() & pl.col("col_key").is_null() & (pl.col("cell_state") != "blank"))
+    warnings.append(
+        unplaced.with_columns(
+            pl.lit("unplaced_cells").alias("code"),
+            pl.lit("warn").alias("severity"),
+            pl.lit("a 表二 value under no recognised header column").alias("detail"),
+        )
+    )
+    facts = placed.filter(pl.col("row_key").is_not_null() & pl.col("col_key").is_not_null())
+    is_amount = pl.col("value_type") == "amount_wan_yuan"
+    unit_written = pl.coalesce(pl.col("unit_raw"), pl.col("header_unit"))
+    facts = facts.with_columns(
+        pl.when(is_amount).then(unit_written).otherwise(pl.col("unit_raw")).alias("unit_raw"),
+        (is_amount & unit_written.is_null() & (pl.col("cell_state") == "number")).alias("unit_assumed"),
+    ).with_columns(
+        pl.when(is_amount)
+        .then(pl.col("value") * amount_factor_expr("unit_raw").fill_null(1.0))
+        .otherwise(pl.col("value"))
+        .alias("value"),
+        pl.when(is_amount)
+        .then(pl.lit("万元"))
+        .when(pl.col("col_key").is_in(["prev_year_items", "change_this_year", "procurement_items"]))
+        .then(pl.lit("项"))
+        .otherwise(pl.lit("件"))
+        .alias("unit"),
+        pl.col("version").alias("template_version"),
+    )
+    versions = (
+        votes.group_by("doc_id", "version")
+        .agg(pl.len().alias("n"))
+        .sort("n", "version", descending=[True, True])
+        .group_by("doc_id", maintain_order=True)
+        .first()
+        .select("doc_id", pl.col("version").alias("t2_version"))
+    )
+    return facts, pl.concat(warnings, how="diagonal_relaxed"), versions
+
+
+# --------------------------------------------------------------------------- row alignment
+def _align(rows: pl.DataFrame, width: int, label_col: str, key_col: str | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Place the data cells after each row's rightmost label into ``width`` physical columns.
+
+    Exact when the row has exactly ``width`` data cells; otherwise right-anchored on the last
+    non-blank cell when at least ``width`` cells precede it. Extra cells on the left that are blank
+    are merged-cell artefacts; extra zeros are dropped with an info warning; anything else, or too
+    few cells, makes the row ambiguous: no fact, a warning with the raw cells.
+    """
+    rows = rows.sort("doc_id", "line_no", "cell_idx").with_columns(
+        pl.col("cell_idx").filter(pl.col(label_col).is_not_null()).max().over(LINE).fill_null(-1).alias("_label_idx")
+    )
+    data = rows.filter(pl.col("cell_idx") > pl.col("_label_idx")).with_columns(
+        pl.len().over(LINE).alias("_n"),
+        pl.col("cell_idx").filter(pl.col("cell_state") != "blank").max().over(LINE).alias("_last"),
+    )
+    exact = pl.col("_n") == width
+    right = (pl.col("_last") - pl.col("_label_idx")) >= width
+    data = data.with_columns(
+        pl.when(exact)
+        .then(pl.col("cell_idx") - pl.col("_label_idx") - 1)
+        .when(right)
+        .then(pl.col("cell_idx") - (pl.col("_last") - width + 1))
+        .alias("_pos"),
+        pl.when(pl.col("_last").is_null())
+        .then(pl.lit("all_blank"))
+        .when(exact)
+        .then(pl.lit("exact"))
+        .when(right)
+        .then(pl.lit("right"))
+        .otherwise(pl.lit("ambiguous"))
+        .alias("_mode"),
+    )
+    extra = pl.col("_pos") < 0
+    extra_zero = extra & (pl.col("cell_state") == "number") & (pl.col("value") == 0)
+    extra_bad = extra & (pl.col("cell_state") != "blank") & ~extra_zero
+    data = data.with_columns(
+        pl.when(extra_bad.any().over(LINE)).then(pl.lit("ambiguous")).otherwise(pl.col("_mode")).alias("_mode"),
+        extra_zero.any().over(LINE).alias("_extra_zero"),
+    )
+    placed = data.filter(
+        pl.col("_mode").is_in(["exact", "right"]) & (pl.col("_pos") >= 0) & (pl.col("_pos") < width)
+    )
+    # A row of blanks only: emit one blank per column so the row's presence is recorded.
+    blank_rows = (
+        data.filter(pl.col("_mode") == "all_blank")
+        .group_by(LINE, maintain_order=True)
+        .agg(pl.all().exclude("_pos").first())
+        .join(pl.DataFrame({"_pos": list(range(width))}, schema={"_pos": pl.Int32}), how="cross")
+        .with_columns(pl.lit("").alias("raw_text"), pl.format("line {}", pl.col("line_no")).alias("locator"))
+    )
+    placed = pl.concat([placed, blank_rows], how="diagonal_relaxed")
+
+    row_text = pl.col("raw_text").str.join(" | ")
+    row_key = (pl.col(key_col) if key_col else pl.lit(None, pl.String)).first().alias("row_key")
+    ambiguous = (
+        data.filter(pl.col("_mode") == "ambiguous")
+        .group_by(LINE, maintain_order=True)
+        .agg(row_key, row_text, pl.col("locator").first(), pl.len().alias("_n"))
+        .with_columns(
+            pl.lit("ambiguous_alignment").alias("code"),
+            pl.lit("warn").alias("severity"),
+            pl.format(
+                "{} data cells cannot be placed into {} columns with certainty; values kept here, none emitted",
+                pl.col("_n"),
+                pl.lit(width),
+            ).alias("detail"),
+        )
+    )
+    extra_zeros = (
+        data.filter(pl.col("_extra_zero") & pl.col("_mode").is_in(["right"]) & extra_zero)
+        .group_by(LINE, maintain_order=True)
+        .agg(row_key, row_text, pl.col("locator").first())
+        .with_columns(
+            pl.lit("alignment_extra_cells").alias("code"),
+            pl.lit("info").alias("severity"),
+            pl.lit("extra zero cell(s) left of the row's columns dropped (merged-cell artefact)").alias("detail"),
+        )
+    )
+    warnings = pl.concat([ambiguous, extra_zeros], how="diagonal_relaxed")
+    return placed, warnings
+
+
+# --------------------------------------------------------------------------- 表三
+def _map_t3(grid: pl.DataFrame):
+    reg = registry()
+    columns = reg.t3_column_order
+    t3 = grid.filter((pl.col("section") == "t3") & pl.col("kind").is_in(["tab", "pipe"]))
+    has_number = (pl.col("cell_state") != "blank") & (pl.col("cell_state") != "text")
+    t3 = t3.with_columns(pl.col("t3_key").drop_nulls().last().over(LINE).alias("_row_key"))
+    versions = (
+        t3.group_by("doc_id")
+        .agg(pl.col("t3_key").is_in(_T3_V2021_ONLY).any().alias("_v21"), pl.len().alias("_n"))
+        .select("doc_id", pl.when(pl.col("_v21")).then(pl.lit("v2021")).otherwise(pl.lit("v2019")).alias("t3_version"))
+    )
+    t3 = t3.join(versions, on="doc_id", how="left")
+    # the rightmost label decides the row; lines without any known label are headers or notes
+    rows = t3.filter(pl.col("_row_key").is_not_null())
+    line_has_number = (
+        pl.col("cell_idx") > pl.col("cell_idx").filter(pl.col("t3_key").is_not_null()).max().over(LINE)
+    ) & has_number
+    rows = rows.with_columns(line_has_number.any().over(LINE).alias("_has_number"))
+    group_line = pl.col("_row_key").is_in(_T3_GROUP_LABELS) | (
+        (pl.col("_row_key") == "other_processing") & (pl.col("t3_version") == "v2021")
+    )
+    warn_rows = rows.filter(group_line & pl.col("_has_number"))
+    rows = rows.filter(~group_line)
+    placed, warnings = _align(rows, len(columns), "t3_key", "_row_key")
+    placed = placed.with_columns(
+        pl.col("_row_key").alias("row_key"),
+        pl.col("_pos").replace_strict(dict(enumerate(columns)), return_dtype=pl.String).alias("col_key"),
+        pl.lit("t3").alias("table_id"),
+        pl.col("t3_version").alias("template_version"),
+        pl.lit("件").alias("unit"),
+    )
+    placed, dup_warn = _first_occurrence(placed, "t3")
+    printed = (
+        warn_rows.group_by(LINE, maintain_order=True)
+        .agg(pl.col("_row_key").first().alias("row_key"), pl.col("raw_text").str.join(" | "), pl.col("locator").first())
+        .with_columns(
+            pl.lit("printed_group_subtotal").alias("code"),
+            pl.lit("info").alias("severity"),
+            pl.lit("numbers printed on a group label line (a subtotal the template does not print); kept here only").alias("detail"),
+        )
+    )
+    warnings = pl.concat([warnings.with_columns(pl.col("row_key").cast(pl.String)), printed, dup_warn], how="diagonal_relaxed")
+    warnings = warnings.with_columns(pl.lit("t3").alias("table_id"))
+    return placed, warnings, versions
+
+
+def _first_occurrence(placed: pl.DataFrame, table_id: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A row label printed twice: the first line wins, the later ones are reported."""
+    first_line = placed.group_by("doc_id", "row_key").agg(pl.col("line_no").min().alias("_first_line"))
+    placed = placed.join(first_line, on=["doc_id", "row_key"])
+    dups = (
+        placed.filter(pl.col("line_no") != pl.col("_first_line"))
+        .group_by(LINE, maintain_order=True)
+        .agg(pl.col("row_key").first(), pl.col("raw_text").str.join(" | "), pl.col("locator").first())
+        .with_columns(
+            pl.lit(table_id).alias("table_id"),
+            pl.lit("duplicate_row").alias("code"),
+            pl.lit("warn").alias("severity"),
+            pl.lit("the same row label appears again; the first occurrence was kept").alias("detail"),
+        )
+    )
+    return placed.filter(pl.col("line_no") == pl.col("_first_line")).drop("_first_line"), dups
+
+
+# --------------------------------------------------------------------------- 表四
+def _map_t4(grid: pl.DataFrame):
+    reg = registry()
+    order = reg.t4_cell_order
+    t4 = grid.filter((pl.col("section") == "t4") & pl.col("kind").is_in(["tab", "pipe", "para"]))
+    line_stats = t4.group_by(LINE).agg(
+        (pl.col("cell_state") == "text").sum().alias("_texts"),
+        ((pl.col("cell_state") != "text") & (pl.col("cell_state") != "blank")).sum().alias("_values"),
+        pl.col("t4_key").drop_nulls().first().alias("_t4_label"),
+    )
+    t4 = t4.join(line_stats, on=LINE)
+    # one line of 15 values (the official layout)
+    flat = t4.filter((pl.col("_texts") == 0) & (pl.col("_values") > 0))
+    first_line = flat.group_by("doc_id").agg(pl.col("line_no").min().alias("_first"))
+    flat = flat.join(first_line, on="doc_id")
+    later = flat.filter(pl.col("line_no") != pl.col("_first"))
+    flat = flat.filter(pl.col("line_no") == pl.col("_first")).drop("_first").with_columns(
+        pl.lit(None, pl.String).alias("_lbl")
+    )
+    placed_flat, warn_flat = _align(flat, len(order), "_lbl")
+    placed_flat = placed_flat.with_columns(
+        pl.col("_pos").replace_strict({i: r for i, (r, _) in enumerate(order)}, return_dtype=pl.String).alias("row_key"),
+        pl.col("_pos").replace_strict({i: c for i, (_, c) in enumerate(order)}, return_dtype=pl.String).alias("col_key"),
+    )
+    # or three labelled rows of five (行政复议 | 未经复议直接起诉 | 复议后起诉)
+    labelled = t4.filter(pl.col("_t4_label").is_not_null() & (pl.col("_values") > 0))
+    labelled = labelled.join(first_line, on="doc_id", how="anti")
+    results = [c.key for c in reg.t4().columns]
+    placed_rows, warn_rows = _align(labelled, len(results), "t4_key", "_t4_label")
+    placed_rows = placed_rows.with_columns(
+        pl.col("_t4_label").alias("row_key"),
+        pl.col("_pos").replace_strict(dict(enumerate(results)), return_dtype=pl.String).alias("col_key"),
+    )
+    placed = pl.concat([placed_flat, placed_rows], how="diagonal_relaxed").with_columns(
+        pl.lit("t4").alias("table_id"), pl.lit("件").alias("unit")
+    )
+    placed, dup_warn = _first_occurrence(placed.with_columns(pl.col("row_key") + "." + pl.col("col_key")), "t4")
+    placed = placed.with_columns(pl.col("row_key").str.split(".").list.first().alias("row_key"))
+    extra_lines = (
+        later.group_by(LINE, maintain_order=True)
+        .agg(pl.col("raw_text").str.join(" | "), pl.col("locator").first())
+        .with_columns(
+            pl.lit(None, pl.String).alias("row_key"),
+            pl.lit("unplaced_cells").alias("code"),
+            pl.lit("warn").alias("severity"),
+            pl.lit("a second line of numbers inside 表四; only the first is the table row").alias("detail"),
+        )
+    )
+    warnings = pl.concat(
+        [w.with_columns(pl.col("row_key").cast(pl.String)) for w in (warn_flat, warn_rows, dup_warn)] + [extra_lines],
+        how="diagonal_relaxed",
+    ).with_columns(pl.lit("t4").alias("table_id"))
+    return placed, warnings
+
+
+# --------------------------------------------------------------------------- value types
+def _check_counts(cells: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Counts must be non-negative integers; a cell that is not is kept as text with a warning."""
+    value_type = pl.col("value_type").fill_null("count") if "value_type" in cells.columns else pl.lit("count")
+    cells = cells.with_columns(value_type.alias("value_type"))
+    is_number = pl.col("cell_state") == "number"
+    fractional = is_number & (pl.col("value_type") != "amount_wan_yuan") & ~pl.col("value_is_integer")
+    negative = is_number & (pl.col("value_type") != "signed_count") & (pl.col("value") < 0)
+    bad = cells.filter(fractional | negative).with_columns(
+        pl.when(fractional).then(pl.lit("non_integer_count")).otherwise(pl.lit("negative_value")).alias("code"),
+        pl.lit("warn").alias("severity"),
+        pl.lit("a count cell holds a fraction or a negative number; kept as text, no value").alias("detail"),
+    )
+    cells = cells.with_columns(
+        pl.when(fractional | negative).then(pl.lit("text")).otherwise(pl.col("cell_state")).alias("cell_state"),
+        pl.when(fractional | negative).then(None).otherwise(pl.col("value")).alias("value"),
+    )
+    return cells, bad

@@ -1,0 +1,222 @@
+"""Reading and writing the DuckDB warehouse: raw tables, file outcomes, the serving copy.
+
+Raw tables are keyed by content (``source_sha256`` / ``report_id``): re-running over the same files
+replaces their rows with identical ones, adding files adds rows, and a file that left the landing
+directory keeps its history (``is_present = false``).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from ingest.schemas import RAW_SCHEMA, RAW_TABLES, conform, empty_frame
+
+# Per content hash: what reading it gave, with which parser (internal to ingest, not a dbt source).
+CONTENT_OUTCOMES = {
+    "source_sha256": pl.String,
+    "parser_version": pl.String,
+    "ingest_status": pl.String,
+    "reason": pl.String,
+    "report_id": pl.String,
+    "encoding": pl.String,
+    "parsed_at": pl.Datetime("us", "UTC"),
+}
+
+# Content-keyed raw tables replaced per parsed report.
+REPORT_TABLES = ("reports", "table_cells", "narrative_facts", "parse_warnings")
+
+
+def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(path), read_only=read_only)
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    for table in RAW_TABLES:
+        _create_if_missing(con, table, empty_frame(table))
+    _create_if_missing(con, "content_outcomes", pl.DataFrame(schema=CONTENT_OUTCOMES))
+
+
+def _create_if_missing(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    con.register("_empty_frame", frame.to_arrow())
+    con.execute(f"create table if not exists {RAW_SCHEMA}.{table} as select * from _empty_frame")
+    con.unregister("_empty_frame")
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    if frame.is_empty():
+        return
+    con.register("_insert_frame", frame.to_arrow())
+    cols = ", ".join(frame.columns)
+    con.execute(f"insert into {RAW_SCHEMA}.{table} ({cols}) select {cols} from _insert_frame")
+    con.unregister("_insert_frame")
+
+
+def merge_landed(con: duckdb.DuckDBPyConnection, scan: pl.DataFrame) -> dict[str, int]:
+    """Record a discovery scan: new (path, sha) rows, last_seen_at, and who left the landing dir."""
+    ensure_raw_schema(con)
+    now = datetime.now(timezone.utc)
+    current = conform(scan.with_columns(pl.lit(now).alias("first_seen_at"), pl.lit(now).alias("last_seen_at"),
+                                        pl.lit(True).alias("is_present")), "landed_files")
+    con.register("_scan", current.to_arrow())
+    new = con.execute(
+        f"""select count(*) from _scan s where not exists (select 1 from {RAW_SCHEMA}.landed_files l
+             where l.source_path = s.source_path and l.source_sha256 = s.source_sha256)"""
+    ).fetchone()[0]
+    con.execute(
+        f"""update {RAW_SCHEMA}.landed_files l set is_present = exists (select 1 from _scan s
+             where s.source_path = l.source_path and s.source_sha256 = l.source_sha256),
+             last_seen_at = case when exists (select 1 from _scan s where s.source_path = l.source_path
+             and s.source_sha256 = l.source_sha256) then ? else l.last_seen_at end""",
+        [now],
+    )
+    con.execute(
+        f"""insert into {RAW_SCHEMA}.landed_files select s.* from _scan s where not exists (select 1 from
+             {RAW_SCHEMA}.landed_files l where l.source_path = s.source_path and l.source_sha256 = s.source_sha256)"""
+    )
+    con.unregister("_scan")
+    gone = con.execute(f"select count(*) from {RAW_SCHEMA}.landed_files where not is_present").fetchone()[0]
+    return {"files_seen": current.height, "new_file_versions": int(new), "no_longer_present": int(gone)}
+
+
+def shas_needing_parse(con: duckdb.DuckDBPyConnection, shas: list[str], parser_version: str) -> set[str]:
+    """Content not yet read by this parser version."""
+    ensure_raw_schema(con)
+    con.register("_shas", pl.DataFrame({"source_sha256": shas}, schema={"source_sha256": pl.String}).to_arrow())
+    done = {
+        row[0]
+        for row in con.execute(
+            f"""select distinct s.source_sha256 from _shas s join {RAW_SCHEMA}.content_outcomes o
+                 on o.source_sha256 = s.source_sha256 and o.parser_version = ?""",
+            [parser_version],
+        ).fetchall()
+    }
+    con.unregister("_shas")
+    return set(shas) - done
+
+
+def store_parsed(
+    con: duckdb.DuckDBPyConnection,
+    frames: dict[str, pl.DataFrame],
+    outcomes: pl.DataFrame,
+) -> None:
+    """Replace the rows of the given contents with the new parse, in one transaction."""
+    ensure_raw_schema(con)
+    shas = outcomes.select("source_sha256").unique()
+    con.execute("begin transaction")
+    try:
+        con.register("_shas", shas.to_arrow())
+        ids = f"select 'rpt_' || substr(source_sha256, 1, 20) from _shas"
+        for table in REPORT_TABLES:
+            con.execute(f"delete from {RAW_SCHEMA}.{table} where report_id in ({ids})")
+        con.execute(f"delete from {RAW_SCHEMA}.content_outcomes where source_sha256 in (select source_sha256 from _shas)")
+        con.unregister("_shas")
+        for table in REPORT_TABLES:
+            _insert(con, table, conform(frames[table], table))
+        _insert(con, "content_outcomes", outcomes.select(list(CONTENT_OUTCOMES)).cast(CONTENT_OUTCOMES))
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+
+
+def rebuild_source_files(con: duckdb.DuckDBPyConnection) -> None:
+    """One row per file version ever seen; copies of the same bytes under another name are duplicates."""
+    ensure_raw_schema(con)
+    con.execute(
+        f"""
+        create or replace table {RAW_SCHEMA}.source_files as
+        with ranked as (
+            select l.*, row_number() over (
+                partition by l.source_sha256 order by l.first_seen_at, l.source_path) as copy_rank,
+                first_value(l.source_path) over (
+                partition by l.source_sha256 order by l.first_seen_at, l.source_path) as original_path
+            from {RAW_SCHEMA}.landed_files l
+        )
+        select
+            r.source_path,
+            r.source_sha256,
+            r.bytes,
+            r.source_format,
+            case
+                when o.ingest_status is null then 'quarantined'
+                when r.copy_rank > 1 and o.ingest_status in ('parsed', 'partial') then 'duplicate'
+                else o.ingest_status
+            end as ingest_status,
+            case
+                when o.ingest_status is null then 'not read yet: the file has no parse outcome'
+                when r.copy_rank > 1 and o.ingest_status in ('parsed', 'partial')
+                    then 'same bytes as ' || r.original_path
+                else o.reason
+            end as reason,
+            o.report_id,
+            o.encoding,
+            r.first_seen_at,
+            o.parser_version
+        from ranked r
+        left join {RAW_SCHEMA}.content_outcomes o using (source_sha256)
+        """
+    )
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    ensure_raw_schema(con)
+    frame = conform(frame, table)
+    con.register("_replace_frame", frame.to_arrow())
+    con.execute(f"create or replace table {RAW_SCHEMA}.{table} as select * from _replace_frame")
+    con.unregister("_replace_frame")
+
+
+def table_counts(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, int]:
+    tables = [
+        r[0]
+        for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = ? order by 1", [schema]
+        ).fetchall()
+    ]
+    return {t: con.execute(f"select count(*) from {schema}.{t}").fetchone()[0] for t in tables}
+
+
+def serving_path_for(warehouse: str | Path) -> Path:
+    """``data/warehouse.duckdb`` -> ``data/warehouse.serving.duckdb`` (contract)."""
+    warehouse = Path(warehouse)
+    return warehouse.with_name(f"{warehouse.stem}.serving{warehouse.suffix or '.duckdb'}")
+
+
+def publish_serving_copy(warehouse: str | Path, schemas: tuple[str, ...] = ("marts",)) -> dict[str, int]:
+    """Copy the marts into a new file, then rename it over the serving copy (atomic on POSIX).
+
+    Readers holding the old serving file keep reading the old inode; new connections see the new
+    data; a crash before the rename leaves the previous serving copy intact.
+    """
+    serving = serving_path_for(warehouse)
+    tmp = serving.with_name(serving.name + f".tmp-{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    counts: dict[str, int] = {}
+    con = duckdb.connect(str(tmp))
+    try:
+        source = str(Path(warehouse).resolve()).replace("'", "''")
+        con.execute(f"attach '{source}' as warehouse_src (read_only)")
+        for schema in schemas:
+            con.execute(f"create schema if not exists {schema}")
+            for (table,) in con.execute(
+                "select table_name from information_schema.tables where table_catalog = 'warehouse_src' "
+                "and table_schema = ? and table_type = 'BASE TABLE' order by 1",
+                [schema],
+            ).fetchall():
+                con.execute(f"create table {schema}.{table} as select * from warehouse_src.{schema}.{table}")
+                counts[f"{schema}.{table}"] = con.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
+        con.execute("detach warehouse_src")
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, serving)
+    return counts

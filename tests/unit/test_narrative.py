@@ -1,0 +1,53 @@
+import polars as pl
+import pytest
+
+from ingest.frontends.text import lines_frame
+from ingest.narrative import extract_narrative, partial_period
+
+
+def facts(text: str) -> dict[str, tuple[float, bool]]:
+    out = extract_narrative(lines_frame(pl.DataFrame({"doc_id": ["d"], "text": [text]})))
+    return {r["metric"]: (r["value"], r["is_zero_phrase"]) for r in out.iter_rows(named=True)}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2018年，本局共受理政府信息公开申请7件，均按时答复。", {"requests_received_total": (7, False)}),
+        ("全年收到3项关于政府信息公开的申请。", {"requests_received_total": (3, False)}),
+        ("本年度共办理依申请公开事项12件。", {"requests_received_total": (12, False)}),
+        ("本年度收到两件政府信息公开申请。", {"requests_received_total": (2, False)}),
+        ("本年度未收到政府信息公开申请。", {"requests_received_total": (0, True)}),
+        (
+            "全年发生因政府信息公开申请引起的行政复议2件，行政诉讼1件。",
+            {"admin_review_total": (2, False), "admin_litigation_total": (1, False)},
+        ),
+        (
+            "本年度未发生因政府信息公开引起的行政复议和行政诉讼。",
+            {"admin_review_total": (0, True), "admin_litigation_total": (0, True)},
+        ),
+    ],
+)
+def test_stated_figures(text, expected):
+    assert facts(text) == expected
+
+
+def test_distractor_numbers_are_not_figures():
+    text = (
+        "2020年7月23日，局长接听热线电话，联系电话0371-5551234。\n"
+        "全年网站访问量12万次，办理行政复议案件25件。\n"
+        "答复率100%。"
+    )
+    assert facts(text) == {}
+
+
+def test_review_counts_inside_their_section_need_no_keyword():
+    text = "五、因政府信息公开申请行政复议和提起行政诉讼的情况\n本年度提起行政复议1件，行政诉讼0件。"
+    assert facts(text) == {"admin_review_total": (1, False), "admin_litigation_total": (0, False)}
+
+
+def test_partial_period_is_flagged():
+    lines = lines_frame(pl.DataFrame({"doc_id": ["a", "b"], "text": ["截至11月，收到申请3件。", "全年收到申请3件。"]}))
+    flagged = partial_period(lines)
+    assert flagged["doc_id"].to_list() == ["a"]
+    assert flagged["period_end_text"].to_list() == ["截至11月"]
