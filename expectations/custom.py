@@ -18,22 +18,22 @@ This module imports great_expectations at import time (slow, about 5 s); import 
 from __future__ import annotations
 
 import os
-from typing import ClassVar, Literal, Optional
+from typing import ClassVar, Literal
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from great_expectations.compatibility import pydantic  # noqa: E402
-from great_expectations.execution_engine import (  # noqa: E402
+import numpy as np
+import pandas as pd
+from great_expectations.compatibility import pydantic
+from great_expectations.execution_engine import (
     PandasExecutionEngine,
     SqlAlchemyExecutionEngine,
 )
-from great_expectations.expectations.expectation import MulticolumnMapExpectation  # noqa: E402
-from great_expectations.expectations.metrics.map_metric_provider import (  # noqa: E402
+from great_expectations.expectations.expectation import MulticolumnMapExpectation
+from great_expectations.expectations.metrics.map_metric_provider import (
     MulticolumnMapMetricProvider,
 )
-from great_expectations.expectations.metrics.map_metric_provider.multicolumn_condition_partial import (  # noqa: E402,E501
+from great_expectations.expectations.metrics.map_metric_provider.multicolumn_condition_partial import (
     multicolumn_condition_partial,
 )
 
@@ -41,7 +41,7 @@ METRIC_NAME = "multicolumn_values.sums_balance"
 EXPECTATION_TYPE = "expect_column_sums_to_balance"
 
 
-def _signs(n_columns: int, signs: Optional[list]) -> list[int]:
+def _signs(n_columns: int, signs: list | None) -> list[int]:
     if signs is None:
         return [1] * n_columns
     if len(signs) != n_columns:
@@ -98,11 +98,9 @@ class ExpectColumnSumsToBalance(MulticolumnMapExpectation):
     """
 
     lhs_count: int = pydantic.Field(description="number of leading columns of column_list on the lhs")
-    signs: Optional[list[int]] = pydantic.Field(default=None, description="+1/-1 per column")
+    signs: list[int] | None = pydantic.Field(default=None, description="+1/-1 per column")
     tolerance: float = pydantic.Field(default=0.0, description="absolute tolerance")
-    ignore_row_if: Literal["all_values_are_missing", "any_value_is_missing", "never"] = (
-        "any_value_is_missing"
-    )
+    ignore_row_if: Literal["all_values_are_missing", "any_value_is_missing", "never"] = "any_value_is_missing"
 
     map_metric = METRIC_NAME
     success_keys = ("mostly", "lhs_count", "signs", "tolerance")

@@ -29,9 +29,10 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import yaml
 
@@ -257,7 +258,7 @@ def _tokenize(expr: str) -> list[tuple[str, str]]:
     while pos < len(expr):
         m = _TOKEN_RE.match(expr, pos)
         if not m or m.end() == pos:
-            raise ExpressionError(f"not in the identity grammar at {expr[pos:pos + 30]!r}")
+            raise ExpressionError(f"not in the identity grammar at {expr[pos : pos + 30]!r}")
         kind = m.lastgroup
         assert kind is not None
         tokens.append((kind, m.group(kind)))
@@ -265,9 +266,7 @@ def _tokenize(expr: str) -> list[tuple[str, str]]:
     return tokens
 
 
-def _parse_ref(
-    text: str, schema: dict, version: str, sign: int, in_sum: bool
-) -> list[Term]:
+def _parse_ref(text: str, schema: dict, version: str, sign: int, in_sum: bool) -> list[Term]:
     parts = text.split(".")
     if parts[0] in ("prev", "narr"):
         raise ExpressionError(f"{parts[0]}. references need another report or the narrative ({text})")
@@ -337,7 +336,7 @@ def parse_expression(expr: str, schema: dict, version: str) -> tuple[str, list[T
 
 def _strip_version(identity_id: str, version: str) -> str:
     prefix = version + "."
-    return identity_id[len(prefix):] if identity_id.startswith(prefix) else identity_id
+    return identity_id.removeprefix(prefix)
 
 
 def _first_table(expr: str) -> str | None:
@@ -430,7 +429,9 @@ def rule_set(
         bad_ops = sorted({r.op for r in instances} - ops)
         if bad_ops:
             rs.skipped.append(
-                SkippedIdentity(str(identity["id"]), version, level, expr, f"comparison {bad_ops} not supported")
+                SkippedIdentity(
+                    str(identity["id"]), version, level, expr, f"comparison {bad_ops} not supported"
+                )
             )
             continue
         rs.rules.extend(instances)

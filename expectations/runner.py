@@ -40,7 +40,7 @@ import polars as pl
 
 from ingest.schemas import conform, empty_frame
 
-from .identities import WITHIN_REPORT_VERSIONS, RuleInstance, RuleSet, data_rows, load_schema, rule_set
+from .identities import WITHIN_REPORT_VERSIONS, RuleInstance, RuleSet, load_schema, rule_set
 
 logger = logging.getLogger(__name__)
 
@@ -215,9 +215,10 @@ def _scope_warnings(warnings: pl.DataFrame, reports: pl.DataFrame, rs: RuleSet) 
     schema = {"ridx": pl.UInt32, "table_id": pl.String, "row_key": pl.String, "code": pl.String}
     if warnings.is_empty():
         return pl.DataFrame(schema=schema)
-    known = {
-        t: set(data_rows(rs.template_version, t)) for t in {col.split("__")[0] for col in rs.columns}
-    }
+    known: dict[str, set[str]] = {}
+    for rule in rs.rules:
+        for term in rule.terms:
+            known.setdefault(term.table_id, set()).add(term.row_key)
     w = warnings.join(reports.select("ridx", "report_id"), on="report_id", how="inner")
     w = w.filter(pl.col("table_id").is_in(list(known)))
     is_data_row = pl.lit(False)
@@ -243,8 +244,8 @@ def _gx_context():
     context = gx.get_context(mode="ephemeral")
     try:
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    except Exception:  # pragma: no cover - cosmetic only
-        pass
+    except (AttributeError, TypeError, ValueError) as exc:  # pragma: no cover - cosmetic only
+        logger.debug("could not disable GE progress bars: %s", exc)
     return gx, context
 
 
@@ -282,7 +283,9 @@ def validate_frame(frame, rules: list[RuleInstance], name: str, gx_and_context=N
         rule_id = r.expectation_config.meta["rule_id"]
         info = r.exception_info or {}
         if info.get("raised_exception"):
-            raise RuntimeError(f"Great Expectations raised on {name} {rule_id}: {info.get('exception_message')}")
+            raise RuntimeError(
+                f"Great Expectations raised on {name} {rule_id}: {info.get('exception_message')}"
+            )
         out[rule_id] = r
     missing = [rl.rule_id for rl in rules if rl.rule_id not in out]
     if missing:
@@ -441,7 +444,9 @@ def _rule_rows(vf: VersionFrame, rule: RuleInstance, gx_result, col_index: dict[
         [
             pl.col("_warned"),
             pl.when(pl.col("_text").is_not_null()).then(
-                pl.format("text in {}: not a number (not assessable under the lenient policy)", pl.col("_text"))
+                pl.format(
+                    "text in {}: not a number (not assessable under the lenient policy)", pl.col("_text")
+                )
             ),
         ],
         separator="; ",
@@ -454,7 +459,9 @@ def _rule_rows(vf: VersionFrame, rule: RuleInstance, gx_result, col_index: dict[
         .then(
             pl.concat_str(
                 [
-                    pl.format("fails: {} != {} (difference {})", lhs_s, rhs_s, _fmt(pl.col("lhs") - pl.col("rhs"))),
+                    pl.format(
+                        "fails: {} != {} (difference {})", lhs_s, rhs_s, _fmt(pl.col("lhs") - pl.col("rhs"))
+                    ),
                     lenient,
                     one_side,
                 ]
@@ -510,18 +517,31 @@ def _not_assessable_rows(reports: pl.DataFrame, rules: list[RuleInstance], detai
 # --------------------------------------------------------------------------------------------------
 
 
-def run_rules(warehouse_path: str) -> pl.DataFrame:
+def run_rules(
+    warehouse_path: str | os.PathLike | None = None,
+    *,
+    connection: duckdb.DuckDBPyConnection | None = None,
+) -> pl.DataFrame:
     """Evaluate the within-report accounting identities of every report in ``marts.dim_report``.
+
+    Opens ``warehouse_path`` read-only. Inside a process that already holds a read-write connection to
+    the file (DuckDB refuses a second, differently configured one), pass it as ``connection`` instead:
+    a cursor of it is used and it is left open.
 
     Returns a frame conforming to ``ingest.schemas.RULE_RESULTS``: one row per report x rule instance
     of its template version (pre2019 and unknown versions get the v2019 rule set, all not_assessable).
     """
+    if (warehouse_path is None) == (connection is None):
+        raise ValueError("pass exactly one of warehouse_path or connection")
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
     t0 = time.perf_counter()
     schema = load_schema()
     rule_sets = {v: rule_set(v, schema=schema) for v in WITHIN_REPORT_VERSIONS}
     frames: list[pl.DataFrame] = []
-    con = duckdb.connect(str(warehouse_path), read_only=True)
+    if connection is not None:
+        con = connection.cursor()
+    else:
+        con = duckdb.connect(str(warehouse_path), read_only=True)
     try:
         reports = con.sql(
             """
@@ -540,7 +560,12 @@ def run_rules(warehouse_path: str) -> pl.DataFrame:
             ).pl()
         else:
             warnings = pl.DataFrame(
-                schema={"report_id": pl.String, "table_id": pl.String, "row_key": pl.String, "code": pl.String}
+                schema={
+                    "report_id": pl.String,
+                    "table_id": pl.String,
+                    "row_key": pl.String,
+                    "code": pl.String,
+                }
             )
         vframes = {}
         for version, rs in rule_sets.items():
@@ -591,7 +616,11 @@ def run_rules(warehouse_path: str) -> pl.DataFrame:
         )
         frames.append(_not_assessable_rows(others, rule_sets["v2019"].rules, detail))
 
-    out = conform(pl.concat(frames, how="vertical_relaxed"), "rule_results") if frames else empty_frame("rule_results")
+    out = (
+        conform(pl.concat(frames, how="vertical_relaxed"), "rule_results")
+        if frames
+        else empty_frame("rule_results")
+    )
     logger.info(
         "run_rules: %d rows for %d reports in %.1fs (read %.1fs)",
         len(out),
@@ -624,7 +653,7 @@ def summarise(results: pl.DataFrame, worst: int = 10) -> dict[str, Any]:
     )
     assessed = by_status["pass"] + by_status["fail"]
     return {
-        "rows": int(len(results)),
+        "rows": len(results),
         "reports": int(results["report_id"].n_unique()) if len(results) else 0,
         "rule_instances": int(results["rule_id"].n_unique()) if len(results) else 0,
         "by_status": by_status,

@@ -24,9 +24,9 @@ _NEAR_DISCLOSURE = r"信息公开[^。；件例宗]{0,25}?"
 # 'section' = only inside a 复议/诉讼 section (review counts of other matters are common elsewhere).
 _PATTERNS: dict[str, list[tuple[str, str, str]]] = {
     "requests_received_total": [
-        (r"(约|近|超过|逾)?(?:受理|收到|接到|接收|办理)(?:了)?[^，。；0-9]{0,14}?" + _OPEN_APP
+        (r"(约|近|超过|逾)?(?:受理|收到|接到|接收|办理|新收)(?:了|到)?[^，。；0-9]{0,14}?" + _OPEN_APP
          + r"(?:共|总计|合计|累计)?(?:计)?" + _NUM + _APPROX_AFTER + _COUNT_UNIT, "count", "any"),
-        (r"(约|近|超过|逾)?(?:受理|收到|接到|接收|办理)(?:了)?(?:共)?" + _NUM + _APPROX_AFTER + _COUNT_UNIT
+        (r"(约|近|超过|逾)?(?:受理|收到|接到|接收|办理|新收)(?:了|到)?(?:共)?" + _NUM + _APPROX_AFTER + _COUNT_UNIT
          + r"[^，。；0-9]{0,8}?" + _OPEN_APP, "count", "any"),
         (r"(约|近|超过|逾)?(?:受理|收到|接到|办理)(?:了)?依申请公开(?:政府信息)?(?:事项|申请|件)?(?:共)?"
          + _NUM + _APPROX_AFTER + _COUNT_UNIT, "count", "any"),
@@ -38,7 +38,7 @@ _PATTERNS: dict[str, list[tuple[str, str, str]]] = {
          + r"(件|例|起|宗|次)", "count", "any"),
         (r"(约|近|超过|逾)?行政复议(?:案件|申请)?(?:共|总计)?" + _NUM + _APPROX_AFTER + r"(件|例|起|宗|次)",
          "count", "section"),
-        (r"(?:未|没有)(?:发生|出现|收到|接到|受理|被提起|提起)[^。；0-9]{0,40}?行政复议", "zero", "disclosure"),
+        (r"(?:未|没有)(?:因|发生|出现|收到|接到|受理|被申请|被提起|提起)[^。；0-9]{0,40}?行政复议", "zero", "disclosure"),
         (r"无[^。；，0-9]{0,20}?行政复议", "zero", "disclosure"),
     ],
     "admin_litigation_total": [
@@ -48,7 +48,7 @@ _PATTERNS: dict[str, list[tuple[str, str, str]]] = {
          + r"(件|例|起|宗|次)", "count", "any"),
         (r"(约|近|超过|逾)?行政诉讼(?:案件)?(?:共|总计)?" + _NUM + _APPROX_AFTER + r"(件|例|起|宗|次)",
          "count", "section"),
-        (r"(?:未|没有)(?:发生|出现|收到|接到|受理|被提起|提起)[^。；0-9]{0,40}?行政诉讼", "zero", "disclosure"),
+        (r"(?:未|没有)(?:因|发生|出现|收到|接到|受理|被申请|被提起|提起)[^。；0-9]{0,40}?行政诉讼", "zero", "disclosure"),
         (r"无[^。；，0-9]{0,20}?行政诉讼", "zero", "disclosure"),
     ],
 }

@@ -95,6 +95,7 @@ def parse_documents(docs: pl.DataFrame) -> ParsedBatch:
         .with_columns(
             pl.col("has_t2", "has_t3", "has_t4", "period_partial").fill_null(False),
             pl.col("v2019_headings", "n_warn", "n_narrative").fill_null(0),
+            pl.col("has_form_heading").fill_null(False),
         )
     )
     is_report = (
@@ -113,7 +114,7 @@ def parse_documents(docs: pl.DataFrame) -> ParsedBatch:
         .then(pl.col("t3_version"))
         .when(pl.col("has_t2"))
         .then(pl.col("t2_version"))
-        .when(pl.col("v2019_headings") >= 3)
+        .when((pl.col("v2019_headings") >= 3) & pl.col("has_form_heading"))
         .then(headings_version)
         .otherwise(pl.lit("pre2019"))
         .alias("template_version"),

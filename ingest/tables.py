@@ -81,7 +81,11 @@ def map_tables(grid: pl.DataFrame) -> TableResult:
     headings = (
         grid.filter(pl.col("section_marker").is_not_null())
         .group_by("doc_id")
-        .agg(pl.col("heading_section").drop_nulls().n_unique().alias("v2019_headings"))
+        .agg(
+            pl.col("heading_section").drop_nulls().n_unique().alias("v2019_headings"),
+            # 三、收到和处理…申请情况 / 四、…行政复议、行政诉讼情况 exist only in the 2019+ forms
+            pl.col("heading_section").is_in(["t3_section", "t4_section"]).any().alias("has_form_heading"),
+        )
     )
     versions = (
         docs.join(t2_versions, on="doc_id", how="left")
@@ -91,6 +95,7 @@ def map_tables(grid: pl.DataFrame) -> TableResult:
         .with_columns(
             pl.col("has_t2", "has_t3", "has_t4").fill_null(False),
             pl.col("v2019_headings").fill_null(0),
+            pl.col("has_form_heading").fill_null(False),
         )
     )
     return TableResult(cells, warnings, versions)
@@ -207,7 +212,13 @@ def _map_t2(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]):
         .join(rows, left_on=["table_id", "norm"], right_on=["table_id", "row_norm"], how="left")
         .select(*LINE, "row_key")
     )
-    data = data.join(row_labels, on=LINE, how="left").filter(pl.col("cell_idx") >= 1)
+    first_cell = data.filter(pl.col("cell_idx") == 0).select(*LINE, pl.col("norm").alias("_label_norm"))
+    # a merged label cell exported once per spanned column (| 行政许可 | 行政许可 | 0 |) is not a value
+    data = (
+        data.join(row_labels, on=LINE, how="left")
+        .join(first_cell, on=LINE, how="left")
+        .filter((pl.col("cell_idx") >= 1) & (pl.col("norm") != pl.col("_label_norm")))
+    )
     placed = data.join(
         header_map.drop("table_id"), on=["doc_id", "section_start", "cell_idx"], how="left"
     ).sort("doc_id", "line_no", "cell_idx")

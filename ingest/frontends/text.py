@@ -31,12 +31,16 @@ def lines_frame(docs: pl.DataFrame) -> pl.DataFrame:
 def cells_frame(lines: pl.DataFrame) -> pl.DataFrame:
     """lines -> one row per cell; blank lines and markdown separator rows carry no cells."""
     stripped = pl.col("text").str.strip_chars()
+    pipe_like = stripped.str.starts_with("|")
+    # A delimiter row (|---|---|) is the second line of a pipe-table block; elsewhere a row of
+    # dashes is data (every cell "-").
+    second_of_block = pipe_like.shift(1).over("doc_id").fill_null(False) & ~pipe_like.shift(2).over("doc_id").fill_null(False)
     kind = (
         pl.when(stripped == "")
         .then(pl.lit("blank"))
         .when(pl.col("text").str.contains("\t"))
         .then(pl.lit("tab"))
-        .when(stripped.str.starts_with("|") & stripped.str.contains(_PIPE_SEP_RE))
+        .when(pipe_like & stripped.str.contains(_PIPE_SEP_RE) & second_of_block)
         .then(pl.lit("sep"))
         .when(stripped.str.starts_with("|") & (stripped.str.count_matches(r"\|", literal=False) >= 2))
         .then(pl.lit("pipe"))

@@ -10,16 +10,25 @@ from .generator import LAYOUTS, generate_corpus
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m ingest.synth", description="Write a synthetic report corpus with truth.jsonl")
+    ap = argparse.ArgumentParser(
+        prog="python -m ingest.synth", description="Write a synthetic report corpus with truth.jsonl"
+    )
     ap.add_argument("out_dir")
     ap.add_argument("-n", type=int, default=200)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--layouts", default=",".join(LAYOUTS), help=f"comma-separated subset of {','.join(LAYOUTS)}")
+    ap.add_argument(
+        "--layouts", default=",".join(LAYOUTS), help=f"comma-separated subset of {','.join(LAYOUTS)}"
+    )
     ap.add_argument("--inject-error-rate", type=float, default=0.0)
     args = ap.parse_args(argv)
     t = time.time()
-    paths = generate_corpus(args.out_dir, args.n, args.seed, layouts=[x for x in args.layouts.split(",") if x],
-                            inject_error_rate=args.inject_error_rate)
+    paths = generate_corpus(
+        args.out_dir,
+        args.n,
+        args.seed,
+        layouts=[x for x in args.layouts.split(",") if x],
+        inject_error_rate=args.inject_error_rate,
+    )
     print(f"wrote {len(paths)} reports and truth.jsonl to {args.out_dir} in {time.time() - t:.1f}s")
     return 0
 

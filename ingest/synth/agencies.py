@@ -30,8 +30,18 @@ PLACES: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
 
 # Short province names used in ICP numbers of web-page footers.
 PROVINCE_ABBR = {
-    "河南省": "豫", "湖南省": "湘", "广西壮族自治区": "桂", "甘肃省": "陇", "广东省": "粤", "湖北省": "鄂",
-    "四川省": "蜀", "山东省": "鲁", "吉林省": "吉", "陕西省": "陕", "浙江省": "浙", "江西省": "赣",
+    "河南省": "豫",
+    "湖南省": "湘",
+    "广西壮族自治区": "桂",
+    "甘肃省": "陇",
+    "广东省": "粤",
+    "湖北省": "鄂",
+    "四川省": "蜀",
+    "山东省": "鲁",
+    "吉林省": "吉",
+    "陕西省": "陕",
+    "浙江省": "浙",
+    "江西省": "赣",
 }
 
 # (key, county/city-level suffix, province-level suffix, topic word, regulatory intensity 0..1)

@@ -20,8 +20,14 @@ class Cell:
     raw_text: str
 
     def to_truth(self) -> dict:
-        return {"table_id": self.table_id, "row_key": self.row_key, "col_key": self.col_key,
-                "value": self.value, "cell_state": self.cell_state, "raw_text": self.raw_text}
+        return {
+            "table_id": self.table_id,
+            "row_key": self.row_key,
+            "col_key": self.col_key,
+            "value": self.value,
+            "cell_state": self.cell_state,
+            "raw_text": self.raw_text,
+        }
 
 
 def number_cell(table_id: str, row: str, col: str, raw: str, value: float) -> Cell:

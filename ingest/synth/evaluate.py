@@ -31,10 +31,16 @@ import polars as pl
 
 TOL = 1e-6
 
-_CELL = pl.Struct({
-    "table_id": pl.String, "row_key": pl.String, "col_key": pl.String,
-    "value": pl.Float64, "cell_state": pl.String, "raw_text": pl.String,
-})
+_CELL = pl.Struct(
+    {
+        "table_id": pl.String,
+        "row_key": pl.String,
+        "col_key": pl.String,
+        "value": pl.Float64,
+        "cell_state": pl.String,
+        "raw_text": pl.String,
+    }
+)
 _TRUTH_SCHEMA = {
     "filename": pl.String,
     "layout": pl.String,
@@ -49,10 +55,17 @@ _TRUTH_SCHEMA = {
     "period_partial": pl.Boolean,
     "cells": pl.List(_CELL),
     "narrative": pl.List(pl.Struct({"metric": pl.String, "value": pl.Float64})),
-    "injected_errors": pl.List(pl.Struct({
-        "table_id": pl.String, "row_key": pl.String, "col_key": pl.String, "rule_family": pl.String,
-        "broken_rules": pl.List(pl.String),
-    })),
+    "injected_errors": pl.List(
+        pl.Struct(
+            {
+                "table_id": pl.String,
+                "row_key": pl.String,
+                "col_key": pl.String,
+                "rule_family": pl.String,
+                "broken_rules": pl.List(pl.String),
+            }
+        )
+    ),
 }
 META_FIELDS = ("agency_name", "report_year", "template_version")
 EXTRA_META_FIELDS = ("period_partial", "province", "city", "county", "admin_level")
@@ -114,21 +127,29 @@ def read_warehouse(warehouse_path: str | Path) -> dict[str, pl.DataFrame]:
     con = duckdb.connect(str(warehouse_path), read_only=True)
     try:
         out: dict[str, pl.DataFrame] = {}
-        out["files"] = _pl(con, """
+        out["files"] = _pl(
+            con,
+            """
             select source_path, report_id, ingest_status from marts.dim_source_file
-        """)
+        """,
+        )
         rep_cols = _columns(con, "dim_report")
         extra = [c for c in EXTRA_META_FIELDS if c in rep_cols]
-        out["reports"] = _pl(con, f"""
+        out["reports"] = _pl(
+            con,
+            f"""
             select report_id, agency_name, cast(report_year as bigint) as report_year, template_version
-                   {''.join(', ' + c for c in extra)}
+                   {"".join(", " + c for c in extra)}
             from marts.dim_report
-        """)
+        """,
+        )
         app_cols = _columns(con, "fct_applications")
         rl_cols = _columns(con, "fct_review_litigation")
         pd_cols = _columns(con, "fct_proactive_disclosure")
         t2_table = "table_id" if "table_id" in pd_cols else "'t2_art' || article_item"
-        out["cells"] = _pl(con, f"""
+        out["cells"] = _pl(
+            con,
+            f"""
             select report_id, 't3' as table_id, row_key, applicant_type as col_key,
                    cast(value as double) as value, cell_state
             from marts.fct_applications where source = 'table' {_not_derived(app_cols)}
@@ -138,8 +159,11 @@ def read_warehouse(warehouse_path: str | Path) -> dict[str, pl.DataFrame]:
             union all
             select report_id, {t2_table}, item, measure, cast(value as double), cell_state
             from marts.fct_proactive_disclosure where true {_not_derived(pd_cols)}
-        """)
-        out["narrative"] = _pl(con, """
+        """,
+        )
+        out["narrative"] = _pl(
+            con,
+            """
             select report_id, 'requests_received_total' as metric, max(cast(value as double)) as value
             from marts.fct_applications
             where source = 'narrative' and row_key = 'new_received' and applicant_type = 'total'
@@ -158,15 +182,19 @@ def read_warehouse(warehouse_path: str | Path) -> dict[str, pl.DataFrame]:
             where source = 'narrative' and result = 'total'
               and proceeding in ('litigation_all', 'litigation_without_review', 'litigation_after_review')
             group by report_id
-        """)
+        """,
+        )
         has_rules = con.execute(
             "select count(*) from information_schema.tables where table_schema = 'marts' "
             "and table_name = 'fct_rule_results'"
         ).fetchone()[0]
         if has_rules:
-            out["rules"] = _pl(con, """
+            out["rules"] = _pl(
+                con,
+                """
                 select report_id, rule_id, severity, status from marts.fct_rule_results
-            """)
+            """,
+            )
         return out
     finally:
         con.close()
@@ -218,11 +246,18 @@ def evaluate(corpus_dir: str | Path, warehouse_path: str | Path) -> dict:
     # ---- cells ----
     tc = truth_cells(truth).with_columns(family=pl.col("table_id").str.extract(r"^(t\d)", 1))
     pc = (
-        wh["cells"].join(fmap, on="report_id", how="inner")
+        wh["cells"]
+        .join(fmap, on="report_id", how="inner")
         .join(layouts, on="filename", how="inner")
         .join(
-            tc.select("filename", "table_id", "row_key", "col_key",
-                      pl.col("value").alias("value_t"), pl.col("cell_state").alias("state_t")),
+            tc.select(
+                "filename",
+                "table_id",
+                "row_key",
+                "col_key",
+                pl.col("value").alias("value_t"),
+                pl.col("cell_state").alias("state_t"),
+            ),
             on=["filename", "table_id", "row_key", "col_key"],
             how="left",
         )
@@ -263,16 +298,20 @@ def evaluate(corpus_dir: str | Path, warehouse_path: str | Path) -> dict:
         .join(pred_meta, on="report_id", how="left")
         .with_columns(
             found=pl.col("report_id").is_not_null(),
-            **{f"{c}_ok": pl.col(c).eq_missing(pl.col(f"{c}_p")) & pl.col("report_id").is_not_null()
-               for c in (*META_FIELDS, *extra)},
+            **{
+                f"{c}_ok": pl.col(c).eq_missing(pl.col(f"{c}_p")) & pl.col("report_id").is_not_null()
+                for c in (*META_FIELDS, *extra)
+            },
         )
     )
     ok_cols = [f"{c}_ok" for c in (*META_FIELDS, *extra)]
 
     def _meta_agg(df: pl.DataFrame, by: list[str]) -> pl.DataFrame:
-        return df.group_by(by).agg(
-            n=pl.len(), found=pl.col("found").sum(), **{c[:-3]: pl.col(c).mean() for c in ok_cols}
-        ).sort(by)
+        return (
+            df.group_by(by)
+            .agg(n=pl.len(), found=pl.col("found").sum(), **{c[:-3]: pl.col(c).mean() for c in ok_cols})
+            .sort(by)
+        )
 
     metadata = {
         "fields": list(META_FIELDS) + extra,
@@ -283,8 +322,11 @@ def evaluate(corpus_dir: str | Path, warehouse_path: str | Path) -> dict:
     # ---- narrative ----
     tn = truth_narrative(truth)
     pn = (
-        wh["narrative"].join(fmap, on="report_id", how="inner").join(layouts, on="filename", how="inner")
-        .rename({"value": "value_p"}).drop("report_id")
+        wh["narrative"]
+        .join(fmap, on="report_id", how="inner")
+        .join(layouts, on="filename", how="inner")
+        .rename({"value": "value_p"})
+        .drop("report_id")
     )
     nj = tn.join(pn, on=["filename", "layout", "metric"], how="full", coalesce=True).with_columns(
         in_truth=pl.col("value").is_not_null(),
@@ -295,15 +337,20 @@ def evaluate(corpus_dir: str | Path, warehouse_path: str | Path) -> dict:
     def _narr_agg(df: pl.DataFrame, by: list[str]) -> pl.DataFrame:
         return (
             df.group_by(by)
-            .agg(truth=pl.col("in_truth").sum(), predicted=pl.col("predicted").sum(), correct=pl.col("correct").sum(),
-                 spurious=(pl.col("predicted") & ~pl.col("in_truth")).sum())
+            .agg(
+                truth=pl.col("in_truth").sum(),
+                predicted=pl.col("predicted").sum(),
+                correct=pl.col("correct").sum(),
+                spurious=(pl.col("predicted") & ~pl.col("in_truth")).sum(),
+            )
             .with_columns(precision=_ratio("correct", "predicted"), recall=_ratio("correct", "truth"))
             .sort(by)
         )
 
     narrative = {
         "overall": _narr_agg(nj.with_columns(all=pl.lit("all")), ["all"]).drop("all").to_dicts()[0]
-        if nj.height else {},
+        if nj.height
+        else {},
         "by_metric": _narr_agg(nj, ["metric"]).to_dicts(),
         "by_layout_metric": _narr_agg(nj, ["layout", "metric"]).to_dicts(),
     }
@@ -315,23 +362,32 @@ def evaluate(corpus_dir: str | Path, warehouse_path: str | Path) -> dict:
         inj = _explode(truth, "injected_errors", ["filename"])
         if inj.height:
             inj_rules = inj.select("filename", "rule_family", "broken_rules").explode("broken_rules")
-            hit = inj_rules.join(
-                fails.select("filename", pl.col("rule_id").alias("broken_rules")),
-                on=["filename", "broken_rules"], how="inner",
-            ).select("filename").unique()
+            hit = (
+                inj_rules.join(
+                    fails.select("filename", pl.col("rule_id").alias("broken_rules")),
+                    on=["filename", "broken_rules"],
+                    how="inner",
+                )
+                .select("filename")
+                .unique()
+            )
             errors["injected"] = inj.height
             errors["detected"] = hit.height
             errors["detection_rate"] = hit.height / inj.height
         clean = truth.filter(pl.col("tables_present") & (pl.col("injected_errors").list.len() == 0))
-        flagged = fails.filter(pl.col("severity") == "error").join(clean.select("filename"), on="filename",
-                                                                   how="semi")
+        flagged = fails.filter(pl.col("severity") == "error").join(
+            clean.select("filename"), on="filename", how="semi"
+        )
         errors["clean_reports"] = clean.height
         errors["clean_reports_with_error_fail"] = flagged.select("filename").n_unique()
 
     status = (
-        wh["files"].with_columns(filename=pl.col("source_path").str.split("/").list.last())
+        wh["files"]
+        .with_columns(filename=pl.col("source_path").str.split("/").list.last())
         .filter(pl.col("filename").is_in(truth["filename"].implode()))
-        .group_by("ingest_status").agg(n=pl.len()).sort("ingest_status")
+        .group_by("ingest_status")
+        .agg(n=pl.len())
+        .sort("ingest_status")
     )
     return {
         "corpus_dir": str(corpus_dir),
@@ -367,7 +423,9 @@ def _table(title: str, rows: list[dict], cols: list[str]) -> str:
     num = [all(_is_num(row[i]) for row in cells) for i in range(len(cols))]
 
     def line(vals: list[str]) -> str:
-        return "  " + "  ".join(v.rjust(w) if n else v.ljust(w) for v, w, n in zip(vals, widths, num)).rstrip()
+        return (
+            "  " + "  ".join(v.rjust(w) if n else v.ljust(w) for v, w, n in zip(vals, widths, num)).rstrip()
+        )
 
     out = [title, line(cols), "  " + "  ".join("-" * w for w in widths)]
     out += [line(row) for row in cells]
@@ -387,27 +445,58 @@ def format_report(result: dict) -> str:
     parts = [
         f"Synthetic corpus evaluation\n  corpus:    {result['corpus_dir']}\n  warehouse: {result['warehouse']}\n"
         f"  reports:   {result['n_found_reports']} of {result['n_truth_reports']} found in dim_source_file"
-        + (f"  (ingest_status: {', '.join(f'{k}={v}' for k, v in result['ingest_status'].items())})"
-           if result.get("ingest_status") else "")
+        + (
+            f"  (ingest_status: {', '.join(f'{k}={v}' for k, v in result['ingest_status'].items())})"
+            if result.get("ingest_status")
+            else ""
+        )
         + "\n",
         _table("Cells, overall", [result["cells"]["overall"]], cell_cols),
         _table("Cells by layout", result["cells"]["by_layout"], ["layout", *cell_cols]),
         _table("Cells by table family", result["cells"]["by_family"], ["family", *cell_cols]),
-        _table("Cells by layout and family", result["cells"]["by_layout_family"], ["layout", "family", *cell_cols]),
+        _table(
+            "Cells by layout and family",
+            result["cells"]["by_layout_family"],
+            ["layout", "family", *cell_cols],
+        ),
         _table("Cells by table", result["cells"]["by_table"], ["table_id", *cell_cols]),
     ]
     mcols = ["n", "found", *result["metadata"]["fields"]]
-    parts.append(_table("Metadata accuracy by layout", result["metadata"]["by_layout"] +
-                        [{"layout": "ALL", **result["metadata"]["overall"]}], ["layout", *mcols]))
+    parts.append(
+        _table(
+            "Metadata accuracy by layout",
+            result["metadata"]["by_layout"] + [{"layout": "ALL", **result["metadata"]["overall"]}],
+            ["layout", *mcols],
+        )
+    )
     ncols = ["truth", "predicted", "correct", "spurious", "precision", "recall"]
     parts.append(_table("Narrative metrics", result["narrative"]["by_metric"], ["metric", *ncols]))
-    parts.append(_table("Narrative metrics by layout", result["narrative"]["by_layout_metric"],
-                        ["layout", "metric", *ncols]))
+    parts.append(
+        _table(
+            "Narrative metrics by layout",
+            result["narrative"]["by_layout_metric"],
+            ["layout", "metric", *ncols],
+        )
+    )
     err = result["injected_errors"]
     if err.get("available"):
-        parts.append(_table("Injected errors", [err], [k for k in ("injected", "detected", "detection_rate",
-                                                                      "clean_reports", "clean_reports_with_error_fail")
-                                                        if k in err]))
+        parts.append(
+            _table(
+                "Injected errors",
+                [err],
+                [
+                    k
+                    for k in (
+                        "injected",
+                        "detected",
+                        "detection_rate",
+                        "clean_reports",
+                        "clean_reports_with_error_fail",
+                    )
+                    if k in err
+                ],
+            )
+        )
     return "\n".join(parts)
 
 

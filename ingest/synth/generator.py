@@ -30,7 +30,14 @@ from .render import (
 )
 from .schema import label_variants, pre2019_headings, section_headings, t4_physical_order, template_spec
 
-LAYOUTS: tuple[str, ...] = ("tab_v2019", "tab_v2021", "tab_blank_zero", "pipe_md", "narrative", "headings_only")
+LAYOUTS: tuple[str, ...] = (
+    "tab_v2019",
+    "tab_v2021",
+    "tab_blank_zero",
+    "pipe_md",
+    "narrative",
+    "headings_only",
+)
 TABLE_LAYOUTS = frozenset({"tab_v2019", "tab_v2021", "tab_blank_zero", "pipe_md"})
 LAYOUT_TEMPLATES: dict[str, tuple[str, ...]] = {
     "tab_v2019": ("v2019",),
@@ -40,7 +47,11 @@ LAYOUT_TEMPLATES: dict[str, tuple[str, ...]] = {
     "headings_only": ("v2019", "v2021"),
     "narrative": ("pre2019",),
 }
-TEMPLATE_YEARS: dict[str, tuple[int, int]] = {"v2019": (2019, 2020), "v2021": (2021, 2024), "pre2019": (2012, 2020)}
+TEMPLATE_YEARS: dict[str, tuple[int, int]] = {
+    "v2019": (2019, 2020),
+    "v2021": (2021, 2024),
+    "pre2019": (2012, 2020),
+}
 NARRATIVE_METRICS = ("requests_received_total", "admin_review_total", "admin_litigation_total")
 
 
@@ -102,8 +113,14 @@ class _Doc:
         return re.sub(r"\n{4,}", "\n\n\n", out)
 
 
-def _overview(ctx: tx.Ctx, doc: _Doc, ls: LabelStyle, received: int | None, review: tuple[int, int] | None,
-              legacy_phrasing: bool) -> list[dict]:
+def _overview(
+    ctx: tx.Ctx,
+    doc: _Doc,
+    ls: LabelStyle,
+    received: int | None,
+    review: tuple[int, int] | None,
+    legacy_phrasing: bool,
+) -> list[dict]:
     """一、总体情况 body for the v2019/v2021 layouts; returns the narrative metrics it states."""
     rng = ctx.rng
     facts: list[dict] = []
@@ -116,8 +133,13 @@ def _overview(ctx: tx.Ctx, doc: _Doc, ls: LabelStyle, received: int | None, revi
         facts.append({"metric": "admin_litigation_total", "value": float(review[1])})
     doc.para(tx.overview_opener(ctx))
     if rng.random() < 0.7:
-        subs = [("主动公开", tx.sub_active), ("依申请公开", tx.sub_request), ("政府信息管理", tx.sub_management),
-                ("平台建设", tx.sub_platform), ("监督保障", tx.sub_supervision)]
+        subs = [
+            ("主动公开", tx.sub_active),
+            ("依申请公开", tx.sub_request),
+            ("政府信息管理", tx.sub_management),
+            ("平台建设", tx.sub_platform),
+            ("监督保障", tx.sub_supervision),
+        ]
         chosen = [s for i, s in enumerate(subs) if i < 2 or rng.random() < 0.7]
         inline = rng.random() < 0.5
         suffix = rng.choice(["", "情况"])
@@ -176,7 +198,9 @@ def _table_report(ctx: tx.Ctx, layout: str, inject: bool) -> tuple[str, dict, st
 
     # ---- presentation ----
     if layout == "tab_blank_zero":
-        cstyle = CountStyle(blank_mode=rng.choices(["total_kept", "all_blank", "mixed"], weights=(65, 15, 20))[0])
+        cstyle = CountStyle(
+            blank_mode=rng.choices(["total_kept", "all_blank", "mixed"], weights=(65, 15, 20))[0]
+        )
     elif layout == "pipe_md" and rng.random() < 0.08:
         cstyle = CountStyle(zero_token="-")
     else:
@@ -197,20 +221,31 @@ def _table_report(ctx: tx.Ctx, layout: str, inject: bool) -> tuple[str, dict, st
     for t in spec.t2:
         for r in t.rows:
             for c in t.cols:
-                cells[(t.table_id, r.key, c.key)] = t2s.render(rng, t.table_id, r.key, c.key, c.type,
-                                                               t2[t.table_id][(r.key, c.key)])
+                cells[(t.table_id, r.key, c.key)] = t2s.render(
+                    rng, t.table_id, r.key, c.key, c.type, t2[t.table_id][(r.key, c.key)]
+                )
+    # an all-zero table written entirely blank would print no number at all, which the schema's
+    # table_absent policy cannot tell from a missing table: keep its totals in that case
+    styles = {}
+    for tid, vals in (("t3", t3), ("t4", t4)):
+        empty = cstyle.blank_mode == "all_blank" and not any(vals.values())
+        styles[tid] = CountStyle(blank_mode="total_kept") if empty else cstyle
     for r in spec.t3_data_rows:
         for c in spec.t3_cols:
-            cells[("t3", r.key, c.key)] = cstyle.render(rng, "t3", r.key, c.key, int(t3[(r.key, c.key)]))
+            cells[("t3", r.key, c.key)] = styles["t3"].render(
+                rng, "t3", r.key, c.key, int(t3[(r.key, c.key)])
+            )
     for r, c in t4_physical_order():
-        cells[("t4", r, c)] = cstyle.render(rng, "t4", r, c, int(t4[(r, c)]))
+        cells[("t4", r, c)] = styles["t4"].render(rng, "t4", r, c, int(t4[(r, c)]))
 
     # ---- narrative figures consistent with the tables ----
     received = int(t3[("new_received", "total")]) if rng.random() < 0.5 else None
     review = None
     if rng.random() < 0.35:
-        review = (int(t4[("administrative_review", "total")]),
-                  int(t4[("litigation_without_review", "total")] + t4[("litigation_after_review", "total")]))
+        review = (
+            int(t4[("administrative_review", "total")]),
+            int(t4[("litigation_without_review", "total")] + t4[("litigation_after_review", "total")]),
+        )
 
     # ---- text ----
     pipe = layout == "pipe_md"
@@ -257,8 +292,16 @@ def _table_report(ctx: tx.Ctx, layout: str, inject: bool) -> tuple[str, dict, st
         doc.lines += tx.chrome_bottom(ctx)
 
     ctx.features.update(
-        paren=ls.paren, alias_p=ls.alias_p, quote=ls.quote, blank_mode=cstyle.blank_mode, zero_token=cstyle.zero_token,
-        md_mode=md_mode, chrome=chrome, t2_missing_heading=missing_heading, slash_regulations=t2s.slash_regulations,
+        paren=ls.paren,
+        alias_p=ls.alias_p,
+        quote=ls.quote,
+        blank_mode=cstyle.blank_mode,
+        blank_mode_by_table={k: v.blank_mode for k, v in styles.items()},
+        zero_token=cstyle.zero_token,
+        md_mode=md_mode,
+        chrome=chrome,
+        t2_missing_heading=missing_heading,
+        slash_regulations=t2s.slash_regulations,
         money_unit_in_header=t2s.money_unit_in_header,
         money_cell_unit=None if t2s.money_unit_in_header else t2s.money_cell_unit,
     )
@@ -318,7 +361,11 @@ def _narrative_report(ctx: tx.Ctx) -> tuple[str, dict, str]:
 
     received = None
     if rng.random() < 0.92:
-        received = 0 if rng.random() < 0.35 else (rng.randint(1, 30) if rng.random() < 0.85 else rng.randint(31, 250))
+        received = (
+            0
+            if rng.random() < 0.35
+            else (rng.randint(1, 30) if rng.random() < 0.85 else rng.randint(31, 250))
+        )
     review_mode = rng.choices(["both", "review_only", "absent"], weights=(75, 8, 17))[0]
     r = 0 if rng.random() < 0.7 else rng.randint(1, 4)
     lit = 0 if rng.random() < 0.8 else rng.randint(1, 3)
@@ -342,8 +389,11 @@ def _narrative_report(ctx: tx.Ctx) -> tuple[str, dict, str]:
     def review_text() -> str:
         if review_mode == "review_only":
             facts.append({"metric": "admin_review_total", "value": float(r)})
-            return f"{ctx.pp()}因政府信息公开申请行政复议{ctx.n(r)}件。" if r else \
-                f"{ctx.pp()}未发生因政府信息公开申请提起的行政复议。"
+            return (
+                f"{ctx.pp()}因政府信息公开申请行政复议{ctx.n(r)}件。"
+                if r
+                else f"{ctx.pp()}未发生因政府信息公开申请提起的行政复议。"
+            )
         facts.append({"metric": "admin_review_total", "value": float(r)})
         facts.append({"metric": "admin_litigation_total", "value": float(lit)})
         return tx.review_sentence(ctx, r, lit, legacy=True)
@@ -358,11 +408,19 @@ def _narrative_report(ctx: tx.Ctx) -> tuple[str, dict, str]:
             paras = tx.legacy_active(ctx)
         elif key == "on_request":
             if received is None:
-                sents = [ctx.pick(["严格按照规定程序办理依申请公开事项，做到依法依规答复。",
-                                   "进一步规范依申请公开的受理、审查、答复等环节。"])]
+                sents = [
+                    ctx.pick(
+                        [
+                            "严格按照规定程序办理依申请公开事项，做到依法依规答复。",
+                            "进一步规范依申请公开的受理、审查、答复等环节。",
+                        ]
+                    )
+                ]
             else:
                 facts.append({"metric": "requests_received_total", "value": float(received)})
-                sents = [tx.received_sentence(ctx, received, legacy=True)] + tx.received_details(ctx, received)
+                sents = [tx.received_sentence(ctx, received, legacy=True)] + tx.received_details(
+                    ctx, received
+                )
             paras = ["".join(sents)]
             if fold_review and review_mode != "absent":
                 paras.append(review_text())
@@ -467,8 +525,14 @@ def generate_corpus(
             layout = layouts[i % len(layouts)]
             template, year = random_template_year(rng, layout)
             inject = layout in TABLE_LAYOUTS and rng.random() < inject_error_rate
-            rep = generate_report(rng, layout=layout, template=template, year=year, inject_error=inject,
-                                  name=f"r{i:05d}_{rng.getrandbits(32):08x}")
+            rep = generate_report(
+                rng,
+                layout=layout,
+                template=template,
+                year=year,
+                inject_error=inject,
+                name=f"r{i:05d}_{rng.getrandbits(32):08x}",
+            )
             p = out / rep.filename
             p.write_text(rep.text, encoding="utf-8")
             fh.write(json.dumps(rep.truth, ensure_ascii=False, check_circular=False) + "\n")

@@ -69,14 +69,21 @@ def gen_t3(rng: random.Random, spec: TemplateSpec, regime: str | None = None) ->
     if regime == "zero":
         new_total, carried_total = 0, 0
     else:
-        new_total = {"tiny": rng.randint(1, 6), "small": rng.randint(5, 60), "large": rng.randint(100, 900)}[regime]
+        new_total = {"tiny": rng.randint(1, 6), "small": rng.randint(5, 60), "large": rng.randint(100, 900)}[
+            regime
+        ]
         carried_total = 0 if rng.random() < 0.55 else rng.randint(1, max(1, new_total // 6 + 1))
     # applicant mix: natural persons dominate; half of the reports have natural persons only
     if rng.random() < 0.5:
         col_w = [1.0] + [0.0] * (len(cols) - 1)
     else:
-        caps = {"commercial_enterprise": 0.25, "research_institution": 0.03, "social_welfare_org": 0.03,
-                "legal_service_org": 0.08, "other_org": 0.1}
+        caps = {
+            "commercial_enterprise": 0.25,
+            "research_institution": 0.03,
+            "social_welfare_org": 0.03,
+            "legal_service_org": 0.08,
+            "other_org": 0.1,
+        }
         col_w = [rng.uniform(0.6, 1.0)] + [rng.uniform(0, caps.get(c, 0.05)) for c in cols[1:]]
     new = _multinomial(rng, new_total, cols, col_w)
     carried = _multinomial(rng, carried_total, cols, col_w)
@@ -158,7 +165,9 @@ def gen_t2(rng: random.Random, spec: TemplateSpec, agency: Agency) -> dict[str, 
                     change = rng.randint(-min(prev, 2), 2) if rng.random() < 0.3 else 0
                     nums = [prev, change]
                 else:
-                    nums = [0.0 if rng.random() < 0.6 else round(rng.uniform(0.1, 3000) ** rng.uniform(0.6, 1), 4)]
+                    nums = [
+                        0.0 if rng.random() < 0.6 else round(rng.uniform(0.1, 3000) ** rng.uniform(0.6, 1), 4)
+                    ]
             elif t.table_id == "t2_art20_9":
                 items = rng.randint(0, 600) if rng.random() < 0.7 else 0
                 amount = 0.0 if items == 0 else round(items * rng.uniform(0.5, 60), 4)

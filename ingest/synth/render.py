@@ -98,8 +98,15 @@ def _caption(rng: random.Random, ls: LabelStyle, t) -> str:
     return cap
 
 
-def t2_grids(rng: random.Random, spec: TemplateSpec, cells: CellMap, ls: LabelStyle, right_align: bool,
-             width: int = 4, overrides: dict | None = None) -> list[tuple[str, list[list[str]]]]:
+def t2_grids(
+    rng: random.Random,
+    spec: TemplateSpec,
+    cells: CellMap,
+    ls: LabelStyle,
+    right_align: bool,
+    width: int = 4,
+    overrides: dict | None = None,
+) -> list[tuple[str, list[list[str]]]]:
     """[(caption, rows)] where rows = header row + data rows, each ``width`` cells wide (padded).
     ``overrides`` maps (table_id, col_key) to a fixed header text (money columns and their unit)."""
     out = []
@@ -190,7 +197,10 @@ class TabStyle:
                 "L2": rng.choices([1, 0], weights=(7, 2))[0],
                 "total": rng.choices([1, 0, 2], weights=(6, 2, 1))[0],
             },
-            trails={k: rng.choice([0, 1]) for k in ("L0", "carried_to_next_year", "first_outcome", "L1", "L2", "total")},
+            trails={
+                k: rng.choice([0, 1])
+                for k in ("L0", "carried_to_next_year", "first_outcome", "L1", "L2", "total")
+            },
             header_lead=rng.choices([0, 1], weights=(3, 2))[0],
             total_in_first_header_row=rng.random() < 0.7,
             total_label_first_col=rng.random() < 0.4,
@@ -201,8 +211,14 @@ class TabStyle:
         )
 
 
-def tab_t2(rng: random.Random, spec: TemplateSpec, cells: CellMap, ls: LabelStyle, ts: TabStyle,
-           overrides: dict | None = None) -> list[str]:
+def tab_t2(
+    rng: random.Random,
+    spec: TemplateSpec,
+    cells: CellMap,
+    ls: LabelStyle,
+    ts: TabStyle,
+    overrides: dict | None = None,
+) -> list[str]:
     lines = []
     for caption, rows in t2_grids(rng, spec, cells, ls, ts.t2_right_align, overrides=overrides):
         lines.append(f"{caption}\t\t\t")
@@ -251,14 +267,21 @@ def tab_t3(rng: random.Random, spec: TemplateSpec, cells: CellMap, ls: LabelStyl
         pad = ts.pads[style_key] + (1 if rng.random() < ts.jitter_p else 0)
         vals = [cells[("t3", r.key, c)].raw_text for c in cols]
         trail = [""] * ts.trails[style_key]
-        if ts.phantom_zero and kind in ("L1", "total") and r.parent is None and all(v == "0" for v in vals) \
-                and r.key in ("other_processing", "total_processed"):
+        if (
+            ts.phantom_zero
+            and kind in ("L1", "total")
+            and r.parent is None
+            and all(v == "0" for v in vals)
+            and r.key in ("other_processing", "total_processed")
+        ):
             vals = vals + ["0"]
         lines.append("\t".join(lab + [""] * pad + vals + trail))
     return lines
 
 
-def _t4_headers(rng: random.Random, spec: TemplateSpec, ls: LabelStyle) -> tuple[str, str, str, str, list[str]]:
+def _t4_headers(
+    rng: random.Random, spec: TemplateSpec, ls: LabelStyle
+) -> tuple[str, str, str, str, list[str]]:
     review = spec.t4_rows[0].zh
     lit_parent, without = spec.t4_rows[1].zh.split("/")
     after = spec.t4_rows[2].zh.split("/")[-1]
@@ -266,7 +289,9 @@ def _t4_headers(rng: random.Random, spec: TemplateSpec, ls: LabelStyle) -> tuple
     return review, lit_parent, without, after, sub
 
 
-def tab_t4(rng: random.Random, spec: TemplateSpec, cells: CellMap, ls: LabelStyle, trailing: bool) -> list[str]:
+def tab_t4(
+    rng: random.Random, spec: TemplateSpec, cells: CellMap, ls: LabelStyle, trailing: bool
+) -> list[str]:
     review, lit, without, after, sub = _t4_headers(rng, spec, ls)
     n = len(sub)
     h1 = [review] + [""] * (n - 1) + [lit] + [""] * (2 * n - 1)
@@ -325,8 +350,14 @@ def _fill(row: list[str], repeat: bool) -> list[str]:
     return out
 
 
-def pipe_t2(rng: random.Random, spec: TemplateSpec, cells: CellMap, ls: LabelStyle, ps: PipeStyle,
-            overrides: dict | None = None) -> list[str]:
+def pipe_t2(
+    rng: random.Random,
+    spec: TemplateSpec,
+    cells: CellMap,
+    ls: LabelStyle,
+    ps: PipeStyle,
+    overrides: dict | None = None,
+) -> list[str]:
     lines: list[str] = []
     if ps.t2_separate:
         for caption, rows in t2_grids(rng, spec, cells, ls, right_align=False, width=0, overrides=overrides):
@@ -344,7 +375,9 @@ def pipe_t2(rng: random.Random, spec: TemplateSpec, cells: CellMap, ls: LabelSty
     return ps.table(grid)
 
 
-def pipe_t3(rng: random.Random, spec: TemplateSpec, cells: CellMap, ls: LabelStyle, ps: PipeStyle) -> list[str]:
+def pipe_t3(
+    rng: random.Random, spec: TemplateSpec, cells: CellMap, ls: LabelStyle, ps: PipeStyle
+) -> list[str]:
     note = ls.apply(t3_balance_note())
     top, legal = (ls.apply(x) for x in t3_header_groups())
     hl = _t3_header_labels(rng, spec, ls)
@@ -379,7 +412,9 @@ def pipe_t3(rng: random.Random, spec: TemplateSpec, cells: CellMap, ls: LabelSty
     return ps.table(grid)
 
 
-def pipe_t4(rng: random.Random, spec: TemplateSpec, cells: CellMap, ls: LabelStyle, ps: PipeStyle) -> list[str]:
+def pipe_t4(
+    rng: random.Random, spec: TemplateSpec, cells: CellMap, ls: LabelStyle, ps: PipeStyle
+) -> list[str]:
     review, lit, without, after, sub = _t4_headers(rng, spec, ls)
     n = len(sub)
     rep = ps.repeat_spans

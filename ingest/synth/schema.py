@@ -114,7 +114,9 @@ def _row(d: dict) -> RowSpec:
 
 
 def _col(d: dict) -> ColSpec:
-    return ColSpec(key=d["key"], zh=d["zh"], aliases=tuple(d.get("aliases") or ()), type=d.get("type", "count"))
+    return ColSpec(
+        key=d["key"], zh=d["zh"], aliases=tuple(d.get("aliases") or ()), type=d.get("type", "count")
+    )
 
 
 def _t3_rows(version_t3: dict) -> list[RowSpec]:

@@ -75,7 +75,9 @@ class Ctx:
     def pp(self) -> str:
         """Period prefix of a sentence stating a figure."""
         if self.period_partial:
-            return self.pick([f"截至{self.year}年11月底，", f"{self.year}年1-11月，", "截至11月，", "截至目前，"])
+            return self.pick(
+                [f"截至{self.year}年11月底，", f"{self.year}年1-11月，", "截至11月，", "截至目前，"]
+            )
         return self.pick(["", "", f"{self.year}年，", "全年", "本年度，"])
 
 
@@ -157,7 +159,7 @@ def chrome_bottom(ctx: Ctx) -> list[str]:
         "",
         f"主办单位：{owner}　承办：{a.name}",
         "",
-        f"网站标识码：{rng.randint(10 ** 9, 10 ** 10 - 1)}　{abbr}公网安备 {rng.randint(10 ** 13, 10 ** 14 - 1)}号",
+        f"网站标识码：{rng.randint(10**9, 10**10 - 1)}　{abbr}公网安备 {rng.randint(10**13, 10**14 - 1)}号",
         "",
         f"联系电话：{ctx.phone()}",
     ]
@@ -184,18 +186,22 @@ def received_sentence(ctx: Ctx, n: int, legacy: bool) -> str:
         return ctx.pick(opts)
     num = ctx.n(n)
     if not legacy:
-        return ctx.pick([
-            f"{ctx.pp()}{S}共收到政府信息公开申请{num}{unit}，均按规定程序登记办理。",
-            f"{ctx.pp()}新收政府信息公开申请{num}{unit}，办理过程规范有序。",
+        return ctx.pick(
+            [
+                f"{ctx.pp()}{S}共收到政府信息公开申请{num}{unit}，均按规定程序登记办理。",
+                f"{ctx.pp()}新收政府信息公开申请{num}{unit}，办理过程规范有序。",
+                f"{ctx.pp()}共受理政府信息公开申请{num}{unit}。",
+            ]
+        )
+    return ctx.pick(
+        [
             f"{ctx.pp()}共受理政府信息公开申请{num}{unit}。",
-        ])
-    return ctx.pick([
-        f"{ctx.pp()}共受理政府信息公开申请{num}{unit}。",
-        f"{ctx.pp()}{S}收到{num}项关于信息公开的申请。",
-        f"{ctx.pp()}共办理依申请公开事项{num}{unit}。",
-        f"{ctx.pp()}{S}共接到公民、法人和其他组织提出的政府信息公开申请{num}{unit}。",
-        f"{ctx.pp()}共收到依申请公开申请{num}{unit}。",
-    ])
+            f"{ctx.pp()}{S}收到{num}项关于信息公开的申请。",
+            f"{ctx.pp()}共办理依申请公开事项{num}{unit}。",
+            f"{ctx.pp()}{S}共接到公民、法人和其他组织提出的政府信息公开申请{num}{unit}。",
+            f"{ctx.pp()}共收到依申请公开申请{num}{unit}。",
+        ]
+    )
 
 
 def received_details(ctx: Ctx, n: int) -> list[str]:
@@ -212,11 +218,21 @@ def received_details(ctx: Ctx, n: int) -> list[str]:
     if rng.random() < 0.5:
         g = rng.randint(0, n)
         x = rng.randint(0, n - g)
-        bits = [f"同意公开{g}件"] + ([f"信息不存在{x}件"] if x else []) + (
-            [f"非本机关掌握{n - g - x}件"] if n - g - x else [])
+        bits = (
+            [f"同意公开{g}件"]
+            + ([f"信息不存在{x}件"] if x else [])
+            + ([f"非本机关掌握{n - g - x}件"] if n - g - x else [])
+        )
         out.append("从答复情况看，" + "，".join(bits) + "。")
-    out.append(ctx.pick(["所有申请均在法定时限内办结。", "全部按时答复，未出现超期答复情况。",
-                         "各项申请均已依法答复，申请人未提出异议。"]))
+    out.append(
+        ctx.pick(
+            [
+                "所有申请均在法定时限内办结。",
+                "全部按时答复，未出现超期答复情况。",
+                "各项申请均已依法答复，申请人未提出异议。",
+            ]
+        )
+    )
     return out
 
 
@@ -274,26 +290,40 @@ def _items(ctx: Ctx) -> str:
 
 def overview_opener(ctx: Ctx) -> str:
     a, y = ctx.agency, ctx.year
-    return ctx.pick([
-        (f"{y}年，{a.short}深入贯彻新修订的《中华人民共和国政府信息公开条例》，紧扣{a.topic}领域重点任务，"
-        f"把公开要求落实到决策、执行、管理、服务、结果各环节，政务公开标准化规范化水平稳步提升。"),
-        (f"{y}年度，{ctx.S}在{ctx.superior}的统一部署下，围绕{a.topic}工作大局，健全公开制度，丰富公开载体，"
-        f"依法办理各类公开事项，较好保障了人民群众的知情权、参与权和监督权。"),
-        (f"本年度，{ctx.S}将政务公开列入年度重点工作清单，主要负责同志亲自过问，分管负责同志具体调度，"
-        f"各{ctx.unit}按职责分工抓好落实，全年公开工作总体平稳有序。"),
-        (f"{y}年，{ctx.S}立足部门职能，坚持问题导向和需求导向，推动{a.topic}信息公开由“公开了”向“公开好”转变。"
-        f"现就本年度工作情况报告如下。"),
-    ])
+    return ctx.pick(
+        [
+            (
+                f"{y}年，{a.short}深入贯彻新修订的《中华人民共和国政府信息公开条例》，紧扣{a.topic}领域重点任务，"
+                f"把公开要求落实到决策、执行、管理、服务、结果各环节，政务公开标准化规范化水平稳步提升。"
+            ),
+            (
+                f"{y}年度，{ctx.S}在{ctx.superior}的统一部署下，围绕{a.topic}工作大局，健全公开制度，丰富公开载体，"
+                f"依法办理各类公开事项，较好保障了人民群众的知情权、参与权和监督权。"
+            ),
+            (
+                f"本年度，{ctx.S}将政务公开列入年度重点工作清单，主要负责同志亲自过问，分管负责同志具体调度，"
+                f"各{ctx.unit}按职责分工抓好落实，全年公开工作总体平稳有序。"
+            ),
+            (
+                f"{y}年，{ctx.S}立足部门职能，坚持问题导向和需求导向，推动{a.topic}信息公开由“公开了”向“公开好”转变。"
+                f"现就本年度工作情况报告如下。"
+            ),
+        ]
+    )
 
 
 def sub_active(ctx: Ctx) -> list[str]:
     rng = ctx.rng
     a, b, c = rng.randint(5, 90), rng.randint(20, 600), rng.randint(5, 200)
     opts = [
-        (f"全年在门户网站发布各类政府信息{a + b + c}条，其中政策文件{a}条、工作动态{b}条、通知公告{c}条，"
-        f"重要信息均在形成之日起20个工作日内予以公开。"),
-        (f"依托政务新媒体推送{ctx.agency.topic}相关信息{rng.randint(50, 3000)}篇，累计阅读量约{rng.randint(2, 900)}万次，"
-        f"关注人数较上年增长{ctx.pct()}。"),
+        (
+            f"全年在门户网站发布各类政府信息{a + b + c}条，其中政策文件{a}条、工作动态{b}条、通知公告{c}条，"
+            f"重要信息均在形成之日起20个工作日内予以公开。"
+        ),
+        (
+            f"依托政务新媒体推送{ctx.agency.topic}相关信息{rng.randint(50, 3000)}篇，累计阅读量约{rng.randint(2, 900)}万次，"
+            f"关注人数较上年增长{ctx.pct()}。"
+        ),
         f"对涉及群众切身利益的{_items(ctx)}等事项，做到应公开尽公开、应解读尽解读。",
         f"全年开展政策解读{rng.randint(2, 40)}次，制作图解、短视频等解读产品{rng.randint(1, 30)}件。",
     ]
@@ -308,7 +338,9 @@ def sub_request(ctx: Ctx) -> list[str]:
     ]
     out = rng.sample(opts, k=rng.randint(1, 2))
     if ctx.agency.intensity >= 0.5 and rng.random() < 0.3:
-        out.append(f"另外，全年受理{ctx.agency.topic}领域行政许可申请{rng.randint(20, 5000)}件，办结率{ctx.pct()}。")
+        out.append(
+            f"另外，全年受理{ctx.agency.topic}领域行政许可申请{rng.randint(20, 5000)}件，办结率{ctx.pct()}。"
+        )
         ctx.features["trap_licensing_requests"] = True
     return out
 
@@ -326,8 +358,10 @@ def sub_management(ctx: Ctx) -> list[str]:
 def sub_platform(ctx: Ctx) -> list[str]:
     rng = ctx.rng
     opts = [
-        (f"优化门户网站政务公开专栏，新增“{rng.choice(['政策解读', '重点领域', '办事服务', '数据发布'])}”等栏目"
-        f"{rng.randint(1, 9)}个，网站全年访问量达{rng.randint(1, 400)}万人次。"),
+        (
+            f"优化门户网站政务公开专栏，新增“{rng.choice(['政策解读', '重点领域', '办事服务', '数据发布'])}”等栏目"
+            f"{rng.randint(1, 9)}个，网站全年访问量达{rng.randint(1, 400)}万人次。"
+        ),
         f"在办公楼一楼设置政府信息公开查阅点，配备查阅设备{rng.randint(1, 6)}台，方便群众就近查阅。",
         f"做好政务新媒体日常管理，对{rng.randint(2, 15)}个账号开展常态化巡查，未发现长期不更新等问题。",
     ]
@@ -368,17 +402,21 @@ def problems_paragraphs(ctx: Ctx) -> list[str]:
     k = rng.randint(2, 3)
     probs = [p.format(unit=ctx.unit) for p in rng.sample(_PROBLEMS, k)]
     fixes = [f.format(unit=ctx.unit) for f in rng.sample(_FIXES, k)]
-    intro = ctx.pick([
-        f"{ctx.S}政府信息公开工作虽取得一定成效，但对照新要求仍有差距：",
-        "本年度工作中还存在一些薄弱环节，主要是：",
-        "回顾全年工作，仍存在以下不足：",
-    ])
+    intro = ctx.pick(
+        [
+            f"{ctx.S}政府信息公开工作虽取得一定成效，但对照新要求仍有差距：",
+            "本年度工作中还存在一些薄弱环节，主要是：",
+            "回顾全年工作，仍存在以下不足：",
+        ]
+    )
     p1 = intro + "；".join(f"{_ENUM[i]}{p}" for i, p in enumerate(probs)) + "。"
-    lead = ctx.pick([
-        f"针对上述问题，{ctx.S}将重点抓好以下工作：",
-        f"{ctx.year + 1}年，{ctx.S}将从以下方面加以改进：",
-        "下一步，我们将着力做好以下几点：",
-    ])
+    lead = ctx.pick(
+        [
+            f"针对上述问题，{ctx.S}将重点抓好以下工作：",
+            f"{ctx.year + 1}年，{ctx.S}将从以下方面加以改进：",
+            "下一步，我们将着力做好以下几点：",
+        ]
+    )
     p2 = lead + "；".join(f"{_ENUM[i]}{f}" for i, f in enumerate(fixes)) + "。"
     return [p1, p2]
 
@@ -388,8 +426,12 @@ def other_matters(ctx: Ctx) -> list[str]:
     if ctx.template == "v2021" and rng.random() < 0.6:
         if rng.random() < 0.6:
             return ["本年度未收取政府信息公开信息处理费。"]
-        return [(f"依据《政府信息公开信息处理费管理办法》（国办函〔2020〕109号），本年度{ctx.S}收取信息处理费"
-                f"{rng.randint(1, 40) * 10}元。")]
+        return [
+            (
+                f"依据《政府信息公开信息处理费管理办法》（国办函〔2020〕109号），本年度{ctx.S}收取信息处理费"
+                f"{rng.randint(1, 40) * 10}元。"
+            )
+        ]
     return [ctx.pick(["无。", "本年度无其他需要报告的事项。", f"{ctx.S}无其他需要报告的事项。"])]
 
 
@@ -401,30 +443,50 @@ def other_matters(ctx: Ctx) -> list[str]:
 def legacy_intro(ctx: Ctx, parts: list[str]) -> str:
     a, y = ctx.agency, ctx.year
     end = "11月30日" if ctx.period_partial else "12月31日"
-    return ctx.pick([
-        (f"依据《中华人民共和国政府信息公开条例》第三十一条规定，{a.name}编制了本年度报告。报告分为"
-        f"{'、'.join(parts)}等部分，所列数据的统计时段为{y}年1月1日至{y}年{end}。"
-        f"对报告内容如有疑问，可与{a.short}办公室联系（电话：{ctx.phone()}）。"),
-        (f"为做好政府信息公开年度报告工作，现将{a.name}{y}年政府信息公开工作有关情况公布如下。"
-        f"本报告所涉数据统计至{y}年{end}。"),
-    ])
+    return ctx.pick(
+        [
+            (
+                f"依据《中华人民共和国政府信息公开条例》第三十一条规定，{a.name}编制了本年度报告。报告分为"
+                f"{'、'.join(parts)}等部分，所列数据的统计时段为{y}年1月1日至{y}年{end}。"
+                f"对报告内容如有疑问，可与{a.short}办公室联系（电话：{ctx.phone()}）。"
+            ),
+            (
+                f"为做好政府信息公开年度报告工作，现将{a.name}{y}年政府信息公开工作有关情况公布如下。"
+                f"本报告所涉数据统计至{y}年{end}。"
+            ),
+        ]
+    )
 
 
 def legacy_overview(ctx: Ctx) -> list[str]:
     a, rng = ctx.agency, ctx.rng
-    out = [ctx.pick([
-        (f"{ctx.year}年，{ctx.S}按照{ctx.superior}关于政府信息公开工作的部署，把信息公开作为提升{a.topic}服务水平的"
-        f"重要举措，不断完善工作机制，拓宽公开渠道，各项工作取得新进展。"),
-        f"一年来，{ctx.S}坚持公开为常态、不公开为例外，围绕{a.topic}重点工作及时发布权威信息，主动回应社会关切。",
-        (f"本年度，{ctx.S}调整充实了政府信息公开工作领导小组，明确办公室为日常工作机构，配备专兼职工作人员"
-        f"{rng.randint(2, 9)}名。"),
-    ])]
+    out = [
+        ctx.pick(
+            [
+                (
+                    f"{ctx.year}年，{ctx.S}按照{ctx.superior}关于政府信息公开工作的部署，把信息公开作为提升{a.topic}服务水平的"
+                    f"重要举措，不断完善工作机制，拓宽公开渠道，各项工作取得新进展。"
+                ),
+                f"一年来，{ctx.S}坚持公开为常态、不公开为例外，围绕{a.topic}重点工作及时发布权威信息，主动回应社会关切。",
+                (
+                    f"本年度，{ctx.S}调整充实了政府信息公开工作领导小组，明确办公室为日常工作机构，配备专兼职工作人员"
+                    f"{rng.randint(2, 9)}名。"
+                ),
+            ]
+        )
+    ]
     if rng.random() < 0.6:
-        out.append(ctx.pick([
-            f"{ctx.date()}，{ctx.S}召开政府信息公开工作会议，对全年工作作出安排。",
-            (f"按照《{a.place}{ctx.year}年政务公开工作要点》（{PROVINCE_ABBR.get(a.province, '')}政办〔{ctx.year}〕"
-            f"{rng.randint(3, 90)}号）要求，{ctx.S}逐项细化任务、明确责任。"),
-        ]))
+        out.append(
+            ctx.pick(
+                [
+                    f"{ctx.date()}，{ctx.S}召开政府信息公开工作会议，对全年工作作出安排。",
+                    (
+                        f"按照《{a.place}{ctx.year}年政务公开工作要点》（{PROVINCE_ABBR.get(a.province, '')}政办〔{ctx.year}〕"
+                        f"{rng.randint(3, 90)}号）要求，{ctx.S}逐项细化任务、明确责任。"
+                    ),
+                ]
+            )
+        )
     return out
 
 
@@ -433,12 +495,16 @@ def legacy_active(ctx: Ctx) -> list[str]:
     a, b, c, d = rng.randint(3, 40), rng.randint(5, 120), rng.randint(20, 900), rng.randint(0, 30)
     total = a + b + c + d + (rng.randint(0, 20) if rng.random() < 0.3 else 0)
     pp = ctx.pp()
-    out = [f"{pp}{ctx.S}主动公开政府信息{total}条。其中，机构职能类{a}条，政策法规类{b}条，业务工作类{c}条"
-           + (f"，人事信息类{d}条。" if d else "。")]
+    out = [
+        f"{pp}{ctx.S}主动公开政府信息{total}条。其中，机构职能类{a}条，政策法规类{b}条，业务工作类{c}条"
+        + (f"，人事信息类{d}条。" if d else "。")
+    ]
     if rng.random() < 0.6:
-        out.append(f"通过门户网站发布{rng.randint(50, 2000)}条，通过政务微博发布{rng.randint(10, 900)}条，"
-                   f"通过微信公众号推送{rng.randint(10, 600)}篇，网站全年访问量{rng.randint(1, 300)}万人次，"
-                   f"较上年增长{ctx.pct()}。")
+        out.append(
+            f"通过门户网站发布{rng.randint(50, 2000)}条，通过政务微博发布{rng.randint(10, 900)}条，"
+            f"通过微信公众号推送{rng.randint(10, 600)}篇，网站全年访问量{rng.randint(1, 300)}万人次，"
+            f"较上年增长{ctx.pct()}。"
+        )
     if rng.random() < 0.4:
         out.append(f"在档案馆、图书馆和政务服务中心设立政府信息查阅点{rng.randint(1, 5)}个。")
     return out
@@ -446,16 +512,24 @@ def legacy_active(ctx: Ctx) -> list[str]:
 
 def legacy_consultation(ctx: Ctx) -> list[str]:
     rng = ctx.rng
-    return [(f"{ctx.pp()}接待现场咨询{rng.randint(10, 3000)}人次，接听咨询电话{rng.randint(10, 20000)}个，"
-            f"回复网上咨询{rng.randint(5, 900)}条。群众可拨打咨询电话{ctx.phone()}查询办理进度。")]
+    return [
+        (
+            f"{ctx.pp()}接待现场咨询{rng.randint(10, 3000)}人次，接听咨询电话{rng.randint(10, 20000)}个，"
+            f"回复网上咨询{rng.randint(5, 900)}条。群众可拨打咨询电话{ctx.phone()}查询办理进度。"
+        )
+    ]
 
 
 def legacy_fees(ctx: Ctx) -> list[str]:
-    return [ctx.pick([
-        "本年度未向政府信息公开申请人收取检索、复制、邮寄等费用，也不存在减免情况。",
-        "政府信息公开工作所需经费纳入年度预算，本年度未收取任何费用。",
-        f"{ctx.S}在办理依申请公开时未收取费用。",
-    ])]
+    return [
+        ctx.pick(
+            [
+                "本年度未向政府信息公开申请人收取检索、复制、邮寄等费用，也不存在减免情况。",
+                "政府信息公开工作所需经费纳入年度预算，本年度未收取任何费用。",
+                f"{ctx.S}在办理依申请公开时未收取费用。",
+            ]
+        )
+    ]
 
 
 def legacy_training_trap(ctx: Ctx) -> str:

@@ -133,7 +133,9 @@ def test_parse_expression_grammar():
     with pytest.raises(ExpressionError):
         parse_expression("t3.{c}.total == t3.x.total", schema, "v2019")
     with pytest.raises(ExpressionError):
-        parse_expression("t3.carried_from_prev_year.total == prev.t3.carried_to_next_year.total", schema, "v2019")
+        parse_expression(
+            "t3.carried_from_prev_year.total == prev.t3.carried_to_next_year.total", schema, "v2019"
+        )
     with pytest.raises(ExpressionError):
         parse_expression("sum(t3.@nope.total) == t3.x.total", schema, "v2019")
 

@@ -220,7 +220,9 @@ def build_scratch(path: Path) -> None:
 
     # 5. v2019 whose t3 is absent (labels only, blank cells), t4 present and clean
     w.report("absent19", "v2019", False, True)
-    w.t3_cells("absent19", "v2019", {k: 0 for k in clean_t3("v2019")}, {k: "blank" for k in clean_t3("v2019")})
+    w.t3_cells(
+        "absent19", "v2019", {k: 0 for k in clean_t3("v2019")}, {k: "blank" for k in clean_t3("v2019")}
+    )
     w.t4_cells("absent19", "v2019", clean_t4())
 
     # 6. v2021 with the three other_* rows; the derived other_processing row is deliberately wrong
@@ -306,7 +308,10 @@ def test_clean_v2019_all_pass(results):
 
 def test_broken_cell_fails_exactly_expected_rules(results):
     st = _status(results, "broken19")
-    assert {k for k, v in st.items() if v == "fail"} == {"t3.row_total.granted", "t3.outcome_sum.natural_person"}
+    assert {k for k, v in st.items() if v == "fail"} == {
+        "t3.row_total.granted",
+        "t3.outcome_sum.natural_person",
+    }
     assert {k for k, v in st.items() if v == "not_assessable"} == set()
     d = _detail(results, "broken19", "t3.row_total.granted")
     assert d.startswith("fails:")
@@ -357,15 +362,15 @@ def test_text_cell_not_assessable(results):
     na = {k for k, v in st.items() if v == "not_assessable"}
     assert na == {"t3.row_total.partially_granted", "t3.outcome_sum.commercial_enterprise"}
     assert {v for k, v in st.items() if k not in na} == {"pass"}
-    assert "t3.partially_granted.commercial_enterprise" in _detail(results, "text19", "t3.row_total.partially_granted")
+    assert "t3.partially_granted.commercial_enterprise" in _detail(
+        results, "text19", "t3.row_total.partially_granted"
+    )
 
 
 def test_parse_warning_not_assessable(results):
     st = _status(results, "warn19")
     na = {k for k, v in st.items() if v == "not_assessable"}
-    expected = {"t3.row_total.unable_not_held"} | {
-        f"t3.outcome_sum.{c}" for c in APPLICANTS + ["total"]
-    }
+    expected = {"t3.row_total.unable_not_held"} | {f"t3.outcome_sum.{c}" for c in APPLICANTS + ["total"]}
     assert na == expected
     assert "fail" not in st.values()  # parser doubt is not a report error
     d = _detail(results, "warn19", "t3.row_total.unable_not_held")
@@ -442,3 +447,44 @@ def test_imports_are_light():
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
     code = "import sys, expectations.custom; assert 'dagster' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+def test_breakdown_missing_is_named(tmp_path):
+    """templates.md §6.6: a non-zero total with a blank breakdown fails, and the detail says so."""
+    from expectations.runner import run_rules
+
+    cells = clean_t3("v2019")
+    states = {("granted", c): "blank" for c in APPLICANTS}
+    w = Warehouse()
+    w.report("b", "v2019", True, False)
+    w.t3_cells("b", "v2019", cells, states)
+    path = tmp_path / "b.duckdb"
+    w.write(path)
+    out = run_rules(str(path))
+    row = out.filter(pl.col("rule_id") == "t3.row_total.granted").row(0, named=True)
+    assert row["status"] == "fail"
+    assert row["rhs"] == 0 and row["lhs"] == cells[("granted", "total")] > 0
+    assert "right-hand side is entirely blank" in row["detail"]
+    assert "lenient policy: blank cells counted as 0 in" in row["detail"]
+    assert set(out.filter(pl.col("rule_id").str.starts_with("t4."))["detail"]) == {"table absent"}
+
+
+def test_existing_connection(tmp_path):
+    """Inside a process holding a read-write connection, pass it instead of the path."""
+    from expectations.runner import run_rules
+
+    path = tmp_path / "c.duckdb"
+    w = Warehouse()
+    w.report("a", "v2019", True, True)
+    w.t3_cells("a", "v2019", clean_t3("v2019"))
+    w.t4_cells("a", "v2019", clean_t4())
+    w.write(path)
+    con = duckdb.connect(str(path))
+    try:
+        out = run_rules(connection=con)
+        assert set(out["status"]) == {"pass"} and len(out) == 40
+        con.execute("select 1")  # still open
+    finally:
+        con.close()
+    with pytest.raises(ValueError):
+        run_rules()

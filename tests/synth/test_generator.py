@@ -28,8 +28,14 @@ ROOT = Path(__file__).resolve().parents[2]
 SEEDS = Path("/work/shared/seeds")
 YAML_PATH = ROOT / "ingest" / "reference" / "canonical_schema.yaml"
 
-APPLICANTS = ["natural_person", "commercial_enterprise", "research_institution", "social_welfare_org",
-              "legal_service_org", "other_org"]
+APPLICANTS = [
+    "natural_person",
+    "commercial_enterprise",
+    "research_institution",
+    "social_welfare_org",
+    "legal_service_org",
+    "other_org",
+]
 FLOW_ROWS = {"new_received", "carried_from_prev_year", "total_processed", "carried_to_next_year"}
 EMPTY_STATES = {"blank", "dash", "slash", "none_word"}
 
@@ -66,8 +72,10 @@ def failing_rules(truth: dict) -> set[str]:
     leaves = [r for r in rows3 if r not in FLOW_ROWS]
     bad = set()
     for col in APPLICANTS + ["total"]:
-        if t3[("new_received", col)] + t3[("carried_from_prev_year", col)] != \
-                t3[("total_processed", col)] + t3[("carried_to_next_year", col)]:
+        if (
+            t3[("new_received", col)] + t3[("carried_from_prev_year", col)]
+            != t3[("total_processed", col)] + t3[("carried_to_next_year", col)]
+        ):
             bad.add(f"t3.balance.{col}")
         if sum(t3[(r, col)] for r in leaves) != t3[("total_processed", col)]:
             bad.add(f"t3.outcome_sum.{col}")
@@ -187,7 +195,9 @@ def test_cells_complete_and_states_consistent(corpus):
 
 def test_blank_zero_layout_has_blank_cells_not_zero(corpus):
     _, truths = corpus
-    blank = [c for t in truths if t["layout"] == "tab_blank_zero" for c in t["cells"] if c["cell_state"] == "blank"]
+    blank = [
+        c for t in truths if t["layout"] == "tab_blank_zero" for c in t["cells"] if c["cell_state"] == "blank"
+    ]
     assert blank and all(c["value"] is None and c["raw_text"] == "" for c in blank)
     for t in truths:
         if t["layout"] in ("tab_v2019", "tab_v2021"):
@@ -201,8 +211,11 @@ def test_injected_error_record(corpus):
     for t in injected:
         (e,) = t["injected_errors"]
         assert e["table_id"] in ("t3", "t4") and e["rule_family"]
-        cell = next(c for c in t["cells"] if (c["table_id"], c["row_key"], c["col_key"]) ==
-                    (e["table_id"], e["row_key"], e["col_key"]))
+        cell = next(
+            c
+            for c in t["cells"]
+            if (c["table_id"], c["row_key"], c["col_key"]) == (e["table_id"], e["row_key"], e["col_key"])
+        )
         assert (cell["value"] or 0.0) == e["injected_value"] != e["original_value"]
         assert any(r.startswith(e["rule_family"] + ".") for r in e["broken_rules"])
     rng = random.Random(1)
@@ -234,7 +247,7 @@ def test_rendered_t3_matches_truth(corpus):
         lines = text.splitlines()
         start = next(i for i, ln in enumerate(lines) if "勾稽关系" in ln)
         block = []
-        for ln in lines[start + 1:]:
+        for ln in lines[start + 1 :]:
             if sep not in ln:
                 if block and ln.strip():  # a blank line may sit inside a docx table export
                     break
@@ -293,7 +306,9 @@ def test_explicit_agency_and_validation():
     with pytest.raises(ValueError):
         generate_report(random.Random(0), layout="tab_v2019", template="v2021", year=2021)
     with pytest.raises(ValueError):
-        generate_report(random.Random(0), layout="narrative", template="pre2019", year=2015, inject_error=True)
+        generate_report(
+            random.Random(0), layout="narrative", template="pre2019", year=2015, inject_error=True
+        )
     with pytest.raises(ValueError):
         generate_report(random.Random(0), layout="nope", template="v2019", year=2019)
     for lay in LAYOUTS:
@@ -352,6 +367,15 @@ def test_no_seed_text_copied(tmp_path):
     copied = sorted(x for x in sentences if x in corpus_text and not _is_vocabulary(x, vocab))
     assert not copied, copied[:5]
     # 2. no 20-character window of seed prose appears, except form vocabulary (labels, headings, title)
-    windows = {s[i:i + 20] for s in prose for i in range(len(s) - 19)}
+    windows = {s[i : i + 20] for s in prose for i in range(len(s) - 19)}
     shared = sorted(w for w in windows if w in corpus_text and not _is_vocabulary(w, vocab))
     assert not shared, shared[:5]
+
+
+def test_no_table_without_any_number(corpus):
+    """A printed 表三/表四 never has every cell blank (that would read as an absent table)."""
+    _, truths = corpus
+    for t in truths:
+        for tid in ("t3", "t4"):
+            cells = [c for c in t["cells"] if c["table_id"] == tid]
+            assert not cells or any(c["cell_state"] != "blank" for c in cells), (t["filename"], tid)
