@@ -54,7 +54,13 @@ def run_pipeline(landing: Path, warehouse: Path, *, quiet: bool = False, log_lev
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            # explicit paths: the definitions may have been loaded earlier with other env values
+            run_config={
+                "loggers": {"console": {"config": {"log_level": log_level}}},
+                "resources": {
+                    "paths": {"config": {"landing_dir": str(landing.resolve()), "warehouse": str(warehouse.resolve())}}
+                },
+            },
         )
     if not quiet:
         _print_steps(instance, result.run_id)
