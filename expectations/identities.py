@@ -26,7 +26,6 @@ builder in :data:`EXTRA_BUILDERS` (keyed by rule family, e.g. ``"nonneg"``) that
 
 from __future__ import annotations
 
-import functools
 import itertools
 import re
 from collections.abc import Callable, Iterable
@@ -34,9 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "ingest" / "reference" / "canonical_schema.yaml"
+from ingest.registry import SCHEMA_PATH, schema_document
+from ingest.registry import resolve_refs as _resolve_refs
 
 WITHIN_REPORT_VERSIONS = ("v2019", "v2021")
 COMPARISON_OPS = ("==", "<=", ">=")
@@ -153,37 +151,14 @@ EXTRA_BUILDERS: dict[str, ExtraBuilder] = {}
 # --------------------------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=4)
-def _load_cached(path: str) -> dict:
-    with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
-
-
 def load_schema(path: str | Path | None = None) -> dict:
-    """The parsed canonical schema (cached per path)."""
-    return _load_cached(str(path or SCHEMA_PATH))
+    """The parsed canonical schema (cached; shared with the parser through ``ingest.registry``)."""
+    return schema_document(Path(path) if path else SCHEMA_PATH)
 
 
-def _resolve_path(schema: dict, dotted: str) -> Any:
-    node: Any = schema
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            raise KeyError(f"structural reference {dotted!r} not found")
-        node = node[part]
-    return node
-
-
-def resolve_refs(schema: dict, node: Any, _depth: int = 0) -> Any:
+def resolve_refs(schema: dict, node: Any) -> Any:
     """Replace ``{ref: a.b.c}`` nodes by what they point to (recursively)."""
-    if _depth > 20:
-        raise ValueError("structural reference cycle")
-    if isinstance(node, dict):
-        if set(node) == {"ref"} and isinstance(node["ref"], str):
-            return resolve_refs(schema, _resolve_path(schema, node["ref"]), _depth + 1)
-        return {k: resolve_refs(schema, v, _depth + 1) for k, v in node.items()}
-    if isinstance(node, list):
-        return [resolve_refs(schema, v, _depth + 1) for v in node]
-    return node
+    return _resolve_refs(node, schema)
 
 
 def _table_def(schema: dict, version: str, table_id: str) -> dict:

@@ -7,7 +7,7 @@ import io
 import os
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -116,7 +116,7 @@ def _inspect(path: Path, rel: str) -> LandedFile:
 
 
 def landed_frame(files: list[LandedFile], seen_at: datetime | None = None) -> pl.DataFrame:
-    seen_at = seen_at or datetime.now(timezone.utc)
+    seen_at = seen_at or datetime.now(UTC)
     df = pl.DataFrame(
         {
             "source_path": [f.source_path for f in files],
@@ -156,4 +156,4 @@ def read_bytes(abs_path: str) -> bytes:
         return fh.read(MAX_FILE_BYTES + 1)
 
 
-__all__ = ["LandedFile", "scan_landing", "landed_frame", "sniff_format", "read_bytes", "MAX_FILE_BYTES", "io"]
+__all__ = ["MAX_FILE_BYTES", "LandedFile", "io", "landed_frame", "read_bytes", "scan_landing", "sniff_format"]

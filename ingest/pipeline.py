@@ -30,7 +30,7 @@ class ParsedBatch:
     outcomes: pl.DataFrame  # source_sha256, ingest_status, reason, report_id
 
     @classmethod
-    def empty(cls) -> "ParsedBatch":
+    def empty(cls) -> ParsedBatch:
         return cls(
             empty_frame("reports"),
             empty_frame("table_cells"),
@@ -41,7 +41,7 @@ class ParsedBatch:
         )
 
     @classmethod
-    def concat(cls, batches: list["ParsedBatch"]) -> "ParsedBatch":
+    def concat(cls, batches: list[ParsedBatch]) -> ParsedBatch:
         if not batches:
             return cls.empty()
         return cls(*(pl.concat([getattr(b, f) for b in batches]) for f in

@@ -48,17 +48,36 @@ def strip_list_marker_expr(expr: pl.Expr) -> pl.Expr:
     return expr.str.replace(_LIST_MARKER_RE.pattern, "")
 
 
-def _resolve_refs(node: Any, root: dict) -> Any:
+def resolve_refs(node: Any, root: dict, _depth: int = 0) -> Any:
+    """Replace every ``{ref: a.b.c}`` node (a structural reference of the YAML) by its target."""
+    if _depth > 30:
+        raise ValueError("structural reference cycle in the schema")
     if isinstance(node, dict):
-        if set(node) == {"ref"}:
+        if set(node) == {"ref"} and isinstance(node["ref"], str):
             target: Any = root
             for part in node["ref"].split("."):
+                if not isinstance(target, dict) or part not in target:
+                    raise KeyError(f"structural reference {node['ref']!r} not found")
                 target = target[part]
-            return _resolve_refs(target, root)
-        return {k: _resolve_refs(v, root) for k, v in node.items()}
+            return resolve_refs(target, root, _depth + 1)
+        return {k: resolve_refs(v, root, _depth + 1) for k, v in node.items()}
     if isinstance(node, list):
-        return [_resolve_refs(v, root) for v in node]
+        return [resolve_refs(v, root, _depth + 1) for v in node]
     return node
+
+
+@cache
+def schema_document(path: Path = SCHEMA_PATH) -> dict:
+    """The canonical schema YAML as parsed (references not resolved). Treat as read-only."""
+    with open(path, encoding="utf-8") as fh:
+        return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+@cache
+def resolved_schema_document(path: Path = SCHEMA_PATH) -> dict:
+    """The canonical schema with every ``{ref: ...}`` replaced. Treat as read-only."""
+    raw = schema_document(path)
+    return resolve_refs(raw, raw)
 
 
 @dataclass(frozen=True)
@@ -86,12 +105,12 @@ class Registry:
 
     # ---------------------------------------------------------------- construction
     @classmethod
-    def load(cls, path: Path = SCHEMA_PATH) -> "Registry":
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    def load(cls, path: Path = SCHEMA_PATH) -> Registry:
+        raw = schema_document(path)
         reg = cls(raw=raw)
         for version in reg.versions:
             for table_id, spec in raw[version]["tables"].items():
-                spec = _resolve_refs(spec, raw)
+                spec = resolve_refs(spec, raw)
                 reg.tables[(version, table_id)] = reg._table_spec(version, table_id, spec)
         return reg
 
@@ -135,7 +154,7 @@ class Registry:
         return [tuple(c.split(".")) for c in self.raw["shared"]["t4"]["physical_cell_order"]]
 
     def t3_row_groups(self, version: str) -> dict[str, list[str]]:
-        groups = _resolve_refs(self.raw[version]["tables"]["t3"]["row_groups"], self.raw)
+        groups = resolve_refs(self.raw[version]["tables"]["t3"]["row_groups"], self.raw)
         return {k: v for k, v in groups.items() if k != "outcome_leaves"}
 
     def t3_data_rows(self, version: str) -> list[dict]:
@@ -218,7 +237,7 @@ class Registry:
     def heading_aliases(self) -> pl.DataFrame:
         """Section headings of the v2019/v2021 six-part structure: (section, norm)."""
         rows = []
-        for section, aliases in _resolve_refs(self.raw["shared"]["section_headings"], self.raw).items():
+        for section, aliases in resolve_refs(self.raw["shared"]["section_headings"], self.raw).items():
             if section == "note":
                 continue
             for alias in aliases:

@@ -8,7 +8,7 @@ directory keeps its history (``is_present = false``).
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -61,7 +61,7 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> 
 def merge_landed(con: duckdb.DuckDBPyConnection, scan: pl.DataFrame) -> dict[str, int]:
     """Record a discovery scan: new (path, sha) rows, last_seen_at, and who left the landing dir."""
     ensure_raw_schema(con)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     current = conform(scan.with_columns(pl.lit(now).alias("first_seen_at"), pl.lit(now).alias("last_seen_at"),
                                         pl.lit(True).alias("is_present")), "landed_files")
     con.register("_scan", current.to_arrow())
@@ -112,7 +112,7 @@ def store_parsed(
     con.execute("begin transaction")
     try:
         con.register("_shas", shas.to_arrow())
-        ids = f"select 'rpt_' || substr(source_sha256, 1, 20) from _shas"
+        ids = "select 'rpt_' || substr(source_sha256, 1, 20) from _shas"
         for table in REPORT_TABLES:
             con.execute(f"delete from {RAW_SCHEMA}.{table} where report_id in ({ids})")
         con.execute(f"delete from {RAW_SCHEMA}.content_outcomes where source_sha256 in (select source_sha256 from _shas)")

@@ -3,6 +3,7 @@
 
 import time
 from collections import Counter
+from datetime import UTC
 
 import dagster as dg
 import polars as pl
@@ -178,7 +179,7 @@ RAW_KEYS = ["source_files", "reports", "table_cells", "narrative_facts", "parse_
     description="Loads the parsed frames into DuckDB raw tables, replacing the rows of re-read contents.",
 )
 def raw_tables(context: dg.AssetExecutionContext, paths: WarehousePaths):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from ingest.warehouse import table_counts
 
@@ -187,7 +188,7 @@ def raw_tables(context: dg.AssetExecutionContext, paths: WarehousePaths):
     frames = {name: pl.read_parquet(stage / f"parsed_{name}.parquet") for name in RAW_FROM_PARSE}
     outcomes = pl.read_parquet(stage / "parsed_outcomes.parquet").with_columns(
         pl.lit(PARSER_VERSION).alias("parser_version"),
-        pl.lit(datetime.now(timezone.utc)).alias("parsed_at"),
+        pl.lit(datetime.now(UTC)).alias("parsed_at"),
     )
     with connect(paths.warehouse_file) as con:
         store_parsed(con, frames, outcomes)

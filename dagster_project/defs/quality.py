@@ -36,7 +36,7 @@ def rule_results(context: dg.AssetExecutionContext, paths: WarehousePaths) -> dg
         metadata={
             "rows": results.height,
             "reports": results["report_id"].n_unique(),
-            "by_status": dict(zip(*results.group_by("status").len().sort("status").to_dict(as_series=False).values())),
+            "by_status": dict(results.group_by("status").len().sort("status").iter_rows()),
             "summary": dg.MetadataValue.json(json.loads(json.dumps(summary, default=str))),
             "seconds": round(time.perf_counter() - started, 3),
         }
@@ -108,8 +108,7 @@ def every_landed_file_recorded(paths: WarehousePaths) -> dg.AssetCheckResult:
         metadata={
             "files_in_landing": scan.height,
             "missing_from_dim_source_file": missing.height,
-            "by_status": dict(zip(*recorded.group_by("ingest_status").len().sort("ingest_status")
-                                  .to_dict(as_series=False).values())),
+            "by_status": dict(recorded.group_by("ingest_status").len().sort("ingest_status").iter_rows()),
         },
     )
 

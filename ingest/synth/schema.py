@@ -12,11 +12,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import yaml
-
-SCHEMA_PATH = Path(__file__).resolve().parents[1] / "reference" / "canonical_schema.yaml"
+from ingest.registry import SCHEMA_PATH, resolved_schema_document
 
 T3_TABLE = "t3"
 T4_TABLE = "t4"
@@ -76,30 +73,9 @@ class TemplateSpec:
 # ------------------------------------------------------------------------------------------------
 
 
-def _lookup(root: dict, dotted: str) -> Any:
-    node: Any = root
-    for part in dotted.split("."):
-        node = node[part]
-    return node
-
-
-def _resolve(node: Any, root: dict) -> Any:
-    if isinstance(node, dict):
-        if set(node) == {"ref"} and isinstance(node["ref"], str):
-            return _resolve(_lookup(root, node["ref"]), root)
-        return {k: _resolve(v, root) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_resolve(v, root) for v in node]
-    return node
-
-
-@functools.lru_cache(maxsize=4)
 def load_schema(path: str | None = None) -> dict:
     """The YAML with every ``{ref: ...}`` node replaced by the node it points to."""
-    p = Path(path) if path else SCHEMA_PATH
-    with open(p, encoding="utf-8") as fh:
-        raw = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    return _resolve(raw, raw)
+    return resolved_schema_document(Path(path) if path else SCHEMA_PATH)
 
 
 def _row(d: dict) -> RowSpec:
