@@ -11,14 +11,11 @@ from dataclasses import dataclass
 import polars as pl
 
 from ingest import PARSER_VERSION
-from ingest.frontends.text import cells_frame, lines_frame
+from ingest.frontends import build
 from ingest.metadata import extract_metadata
 from ingest.narrative import extract_narrative, partial_period
 from ingest.schemas import conform, empty_frame
 from ingest.tables import map_tables
-
-# Formats the text front end reads today; the others are recorded with a reason.
-TEXT_FORMATS = {"txt", "md"}
 
 
 @dataclass
@@ -58,14 +55,16 @@ def parse_documents(docs: pl.DataFrame) -> ParsedBatch:
     if docs.is_empty():
         return ParsedBatch.empty()
     docs = docs.with_columns(pl.col("source_sha256").alias("doc_id"))
-    lines = lines_frame(docs.select("doc_id", "text"))
-    tables = map_tables(cells_frame(lines))
+    lines, grid = build(docs)
+    tables = map_tables(grid)
     narrative = extract_narrative(lines)
     partial = partial_period(lines)
     line_counts = lines.group_by("doc_id").agg(pl.len().cast(pl.Int32).alias("line_count"))
 
+    # metadata reads the readable text the front end produced (for HTML/DOCX/PDF, not the markup)
+    texts = lines.group_by("doc_id", maintain_order=True).agg(pl.col("text").str.join("\n"))
     meta = pl.DataFrame(
-        [_meta_row(sha, text) for sha, text in zip(docs["doc_id"], docs["text"], strict=True)],
+        [_meta_row(sha, text) for sha, text in zip(texts["doc_id"], texts["text"], strict=True)],
         schema={
             "doc_id": pl.String,
             "agency_name": pl.String,

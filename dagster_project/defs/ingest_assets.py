@@ -12,7 +12,8 @@ from dagster_project.defs.resources import WarehousePaths
 from ingest import PARSER_VERSION
 from ingest.decoding import decode_bytes
 from ingest.discovery import landed_frame, read_bytes, scan_landing
-from ingest.pipeline import TEXT_FORMATS, ParsedBatch, parse_documents
+from ingest.frontends import TEXT_FORMATS
+from ingest.pipeline import ParsedBatch, parse_documents
 from ingest.registry import registry
 from ingest.warehouse import (
     connect,
