@@ -80,12 +80,33 @@ def _print_steps(instance, run_id: str) -> None:
         print(f"  {status:<8} {took:6.1f} s  {stat.step_key}")
 
 
-def print_summary(landing: Path, warehouse: Path, seconds: float) -> None:
+def file_changes(warehouse: Path, since) -> dict[str, int]:
+    """What this run saw for the first time: new files, changed files (a known path with new bytes)."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        new, changed = con.execute(
+            """select count(*) filter (where not exists (select 1 from raw.landed_files o
+                        where o.source_path = l.source_path and o.first_seen_at < ?)),
+                      count(*) filter (where exists (select 1 from raw.landed_files o
+                        where o.source_path = l.source_path and o.first_seen_at < ?))
+               from raw.landed_files l where l.first_seen_at >= ?""",
+            [since, since, since],
+        ).fetchone()
+        gone = con.execute("select count(*) from raw.landed_files where not is_present").fetchone()[0]
+    finally:
+        con.close()
+    return {"new": new, "changed": changed, "no_longer_in_landing": gone}
+
+
+def print_summary(landing: Path, warehouse: Path, seconds: float, started_at=None) -> None:
     import duckdb
 
     from ingest.warehouse import serving_path_for
 
     serving = serving_path_for(warehouse)
+    changes = file_changes(warehouse, started_at) if started_at is not None else None
     con = duckdb.connect(str(serving if serving.exists() else warehouse), read_only=True)
     try:
         files = con.execute(
@@ -107,6 +128,8 @@ def print_summary(landing: Path, warehouse: Path, seconds: float) -> None:
     print(f"ogi run finished in {seconds:.1f} s")
     print(f"  landing directory : {landing}")
     print(f"  files seen        : {total_files} (" + ", ".join(f"{s} {n}" for s, n in files) + ")")
+    if changes is not None:
+        print("  this run          : " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in changes.items()))
     print(f"  reports           : {reports}")
     print("  rows per mart     : " + ", ".join(f"{t} {n}" for t, n in counts.items()))
     if failing:
@@ -121,12 +144,15 @@ def print_summary(landing: Path, warehouse: Path, seconds: float) -> None:
 def _cmd_run(args: argparse.Namespace) -> int:
     landing = Path(args.landing or os.environ.get("OGI_LANDING_DIR") or "data/landing")
     warehouse = Path(args.warehouse or os.environ.get("OGI_WAREHOUSE") or "data/warehouse.duckdb")
+    from datetime import datetime, timezone
+
+    started_at = datetime.now(timezone.utc)
     started = time.perf_counter()
     ok = run_pipeline(landing, warehouse, log_level=args.log_level)
     if not ok:
         print("ogi run: the pipeline failed (see the step errors above)", file=sys.stderr)
         return 1
-    print_summary(landing.resolve(), warehouse.resolve(), time.perf_counter() - started)
+    print_summary(landing.resolve(), warehouse.resolve(), time.perf_counter() - started, started_at)
     return 0
 
 

@@ -27,6 +27,18 @@ CONTENT_OUTCOMES = {
     "parsed_at": pl.Datetime("us", "UTC"),
 }
 
+# Every parse of every content, appended: which parser version produced which facts, when.
+PARSE_HISTORY = {
+    "source_sha256": pl.String,
+    "report_id": pl.String,
+    "parser_version": pl.String,
+    "ingest_status": pl.String,
+    "parsed_at": pl.Datetime("us", "UTC"),
+    "table_cells": pl.Int64,
+    "narrative_facts": pl.Int64,
+    "parse_warnings": pl.Int64,
+}
+
 # Content-keyed raw tables replaced per parsed report.
 REPORT_TABLES = ("reports", "table_cells", "narrative_facts", "parse_warnings")
 
@@ -41,6 +53,7 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     for table in RAW_TABLES:
         _create_if_missing(con, table, empty_frame(table))
     _create_if_missing(con, "content_outcomes", pl.DataFrame(schema=CONTENT_OUTCOMES))
+    _create_if_missing(con, "parse_history", pl.DataFrame(schema=PARSE_HISTORY))
 
 
 def _create_if_missing(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
@@ -120,10 +133,24 @@ def store_parsed(
         for table in REPORT_TABLES:
             _insert(con, table, conform(frames[table], table))
         _insert(con, "content_outcomes", outcomes.select(list(CONTENT_OUTCOMES)).cast(CONTENT_OUTCOMES))
+        _insert(con, "parse_history", _history_rows(frames, outcomes))
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
+
+
+def _history_rows(frames: dict[str, pl.DataFrame], outcomes: pl.DataFrame) -> pl.DataFrame:
+    counts = [
+        frames[name].group_by("report_id").agg(pl.len().cast(pl.Int64).alias(name))
+        for name in ("table_cells", "narrative_facts", "parse_warnings")
+    ]
+    rows = outcomes.select("source_sha256", "report_id", "parser_version", "ingest_status", "parsed_at")
+    for frame in counts:
+        rows = rows.join(frame, on="report_id", how="left")
+    return rows.with_columns(pl.col("table_cells", "narrative_facts", "parse_warnings").fill_null(0)).select(
+        list(PARSE_HISTORY)
+    ).cast(PARSE_HISTORY)
 
 
 def rebuild_source_files(con: duckdb.DuckDBPyConnection) -> None:
@@ -196,8 +223,11 @@ def publish_serving_copy(warehouse: str | Path, schemas: tuple[str, ...] = ("mar
     data; a crash before the rename leaves the previous serving copy intact.
     """
     serving = serving_path_for(warehouse)
+    # a run killed while publishing leaves its temporary file behind; runs are serialised, so any
+    # temporary file found now is stale
+    for stale in serving.parent.glob(serving.name + ".tmp-*"):
+        stale.unlink(missing_ok=True)
     tmp = serving.with_name(serving.name + f".tmp-{os.getpid()}")
-    tmp.unlink(missing_ok=True)
     counts: dict[str, int] = {}
     con = duckdb.connect(str(tmp))
     try:
