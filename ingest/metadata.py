@@ -5,12 +5,13 @@ Runs once per document on its opening lines (not per cell), so plain Python rege
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
+
+from ingest.agency import resolve_agency
 
 _ORG_SUFFIX = (
     r"(?:委员会|办公室|办公厅|人民政府|街道办事处|管理委员会|事务中心|服务中心|中心|研究院|考试院|"
@@ -21,7 +22,7 @@ _TITLE_RE = re.compile(
     r"政\s*府\s*信\s*息\s*公\s*开\s*(?:工\s*作)?\s*\n?\s*(?:年\s*度)?\s*报\s*告"
 )
 _META_PREFIX_RE = re.compile(r"^(?:信息名称|标\s*题|文章标题|名\s*称)\s*[:：]\s*")
-_PUBLISHER_RE = re.compile(r"(?:发文机构|发布机构|发文单位)\s*[:：]\s*([^\s:：]{2,40})")
+_PUBLISHER_RE = re.compile(r"(?:发文机构|发布机构|发文单位|来源|信息来源)\s*[:：]\s*([^\s:：|｜]{2,40})")
 _COMPILED_BY_RE = re.compile(r"由\s*([\u4e00-\u9fff（）()]{2,40}?" + _ORG_SUFFIX + r")\s*(?:负责)?(?:编制|编写|制作)")
 _FIRST_PARA_RE = re.compile(
     r"(?:19|20)\d{2}\s*年(?:度)?\s*[，,]\s*(?:我|本)?([\u4e00-\u9fff]{2,30}?" + _ORG_SUFFIX + r")"
@@ -55,11 +56,11 @@ def _strip_agency(name: str) -> str:
 
 
 def agency_key(name: str | None) -> str | None:
-    """Stable key of an agency across years: the normalised printed name, hashed."""
+    """Stable key of an agency across years: gazetteer place path + department (see ingest.agency);
+    the normalised printed name, hashed, when the place cannot be resolved."""
     if not name:
         return None
-    norm = re.sub(r"\s+", "", unicodedata.normalize("NFKC", name))
-    return "ag_" + hashlib.sha1(norm.encode("utf-8")).hexdigest()[:16]
+    return resolve_agency(name).agency_id
 
 
 def extract_metadata(text: str) -> ReportMeta:
@@ -72,9 +73,11 @@ def extract_metadata(text: str) -> ReportMeta:
     candidates: list[tuple[str, str]] = []
     if title_agency and re.search(_ORG_SUFFIX + r"$", title_agency):
         candidates.append((title_agency, "title"))
-    publisher = _PUBLISHER_RE.search(head)
-    if publisher:
-        candidates.append((_strip_agency(publisher.group(1)), "metadata"))
+    for publisher in _PUBLISHER_RE.finditer(head):
+        name = _strip_agency(publisher.group(1))
+        if re.search(_ORG_SUFFIX + r"$", name) and name not in ("本单位", "本网", "本站"):
+            candidates.append((name, "metadata"))
+            break
     body = _clean(text[:6000])
     compiled = _COMPILED_BY_RE.search(body)
     if compiled:
@@ -118,4 +121,11 @@ def _choose_agency(candidates: list[tuple[str, str]]) -> tuple[str | None, str |
     for name, _source in candidates[1:]:
         if name != best_name and name.endswith(best_name) and len(name) <= 30:
             return name, best_source
+    # a name without a place (局机关, 本局) loses to one the gazetteer places with the same department
+    best = resolve_agency(best_name)
+    if best.province is None:
+        for name, source in candidates[1:]:
+            other = resolve_agency(name)
+            if other.province is not None and other.department and best_name.endswith(other.department):
+                return name, source
     return best_name, best_source

@@ -52,6 +52,45 @@ _PATTERNS: dict[str, list[tuple[str, str, str]]] = {
         (r"无[^。；，0-9]{0,20}?行政诉讼", "zero", "disclosure"),
     ],
 }
+
+
+def _yaml_zero_phrases(key: str) -> list[str]:
+    """Zero phrases of a pre2019 narrative metric in the canonical schema YAML (plain words only)."""
+    import re
+
+    from ingest.registry import schema_document
+
+    for m in schema_document().get("pre2019", {}).get("narrative_metrics", []):
+        if m.get("key") == key:
+            return [re.escape(z) for z in m.get("zero_phrases", []) if z]
+    return []
+
+
+_DECIMAL = r"(\d+(?:\.\d+)?)"
+# Narrative-only metrics (fct_narrative_metrics): processed/answered, consultations, fees.
+_PATTERNS.update(
+    {
+        # 办结/答复 N 件 in a sentence about applications (mapped to fct_applications total_processed)
+        "requests_processed_total": [
+            (r"(约|近|超过|逾)?(?:已|均已|全部)?(?:办结|答复|回复|作出答复)(?:了)?(?:各类)?(?:政府)?(?:信息公开)?"
+             r"(?:申请)?(?:共|总计|合计)?" + _NUM + _APPROX_AFTER + r"(件|例|份|项|宗)", "count", "request"),
+        ],
+        "consultations_total": [
+            (r"(约|近|超过|逾)?(?:接受|受理|接待|处理|答复|回复|解答)(?:了)?[^，。；0-9]{0,8}?咨询(?:共|总计)?"
+             + _NUM + _APPROX_AFTER + r"(人次|次|件|条|个|封)", "count", "any"),
+        ],
+        # amounts as written (unit_raw 元 / 万元)
+        "fees_collected": [
+            (r"(约|近|超过|逾)?收取[^，。；0-9]{0,14}?费(?:用)?(?:共|合计|总计)?" + _DECIMAL + r"(余|多)?(元|万元)",
+             "amount", "any"),
+            ("|".join(_yaml_zero_phrases("fees_collected")
+                      + [r"(?:未|没有|不)(?:向[^，。；0-9]{0,20}?)?收取[^，。；0-9]{0,20}?费"]), "zero", "any"),
+        ],
+        "fees_waived": [
+            (r"(?:不存在|无|未|没有)(?:任何)?(?:费用)?减免", "zero", "any"),
+        ],
+    }
+)
 _SECTION_CONTEXT = r"复议|诉讼"
 _PARTIAL_PERIOD_RE = r"(截至|截止|截止到|截至到)\s*(\d{1,2}月(?:\d{1,2}日)?|目前)|1\s*[-—至]\s*(\d{1,2})\s*月"
 _SECTION_HEADING_RE = r"^\s*(?:#+\s*)?(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[)）])"
@@ -78,15 +117,18 @@ def sentences_frame(lines: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def extract_narrative(lines: pl.DataFrame) -> pl.DataFrame:
+def extract_narrative(lines: pl.DataFrame, sentences: pl.DataFrame | None = None) -> pl.DataFrame:
     """All stated figures of a batch: doc_id, metric, value, unit_raw, qualifier, is_zero_phrase, evidence, locator."""
-    sentences = sentences_frame(lines)
+    if sentences is None:
+        sentences = sentences_frame(lines)
     found = []
     in_section = pl.col("section_title").str.contains(_SECTION_CONTEXT)
     scopes = {
         "any": sentences,
         "section": sentences.filter(in_section),
         "disclosure": sentences.filter(pl.col("sentence").str.contains("信息公开") | in_section),
+        "request": sentences.filter(pl.col("sentence").str.contains("申请")
+                                    & ~pl.col("sentence").str.contains("复议|诉讼|行政许可")),
     }
     for metric, patterns in _PATTERNS.items():
         for priority, (pattern, kind, scope) in enumerate(patterns):
@@ -139,7 +181,7 @@ def extract_narrative(lines: pl.DataFrame) -> pl.DataFrame:
 def _to_number(expr: pl.Expr) -> pl.Expr:
     """Arabic digits directly; Chinese numerals (两件, 十二期) through cn2an, only for the few matches."""
     return (
-        pl.when(expr.str.contains(r"^\d+$"))
+        pl.when(expr.str.contains(r"^\d+(?:\.\d+)?$"))
         .then(expr.cast(pl.Float64, strict=False))
         .otherwise(expr.map_elements(_chinese_numeral, return_dtype=pl.Float64))
     )

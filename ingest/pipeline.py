@@ -11,9 +11,11 @@ from dataclasses import dataclass
 import polars as pl
 
 from ingest import PARSER_VERSION
+from ingest.agency import resolve_agency
+from ingest.channels import channel_facts
 from ingest.frontends import build
 from ingest.metadata import extract_metadata
-from ingest.narrative import extract_narrative, partial_period
+from ingest.narrative import extract_narrative, partial_period, sentences_frame
 from ingest.schemas import conform, empty_frame
 from ingest.tables import map_tables
 
@@ -57,7 +59,10 @@ def parse_documents(docs: pl.DataFrame) -> ParsedBatch:
     docs = docs.with_columns(pl.col("source_sha256").alias("doc_id"))
     lines, grid = build(docs)
     tables = map_tables(grid)
-    narrative = extract_narrative(lines)
+    sentences = sentences_frame(lines)
+    narrative = pl.concat(
+        [extract_narrative(lines, sentences), channel_facts(lines, sentences)], how="vertical_relaxed"
+    )
     partial = partial_period(lines)
     line_counts = lines.group_by("doc_id").agg(pl.len().cast(pl.Int32).alias("line_count"))
 
@@ -75,6 +80,12 @@ def parse_documents(docs: pl.DataFrame) -> ParsedBatch:
             "publication_date": pl.Date,
             "has_report_title": pl.Boolean,
             "mentions_disclosure": pl.Boolean,
+            "agency_canonical_name": pl.String,
+            "province": pl.String,
+            "city": pl.String,
+            "county": pl.String,
+            "admin_level": pl.String,
+            "agency_kind": pl.String,
         },
         orient="row",
     )
@@ -152,6 +163,7 @@ def parse_documents(docs: pl.DataFrame) -> ParsedBatch:
 
 def _meta_row(sha: str, text: str) -> tuple:
     meta = extract_metadata(text)
+    agency = resolve_agency(meta.agency_name)
     return (
         sha,
         meta.agency_name,
@@ -162,4 +174,11 @@ def _meta_row(sha: str, text: str) -> tuple:
         meta.publication_date,
         meta.has_report_title,
         "政府信息公开" in text or "信息公开" in text[:5000],
+        # place, level and kind from the gazetteer (cached per name: cheap across a batch)
+        agency.canonical_name,
+        agency.province,
+        agency.city,
+        agency.county,
+        agency.admin_level,
+        agency.agency_kind,
     )

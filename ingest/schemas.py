@@ -58,6 +58,13 @@ REPORTS = {
     "parse_status": pl.String,  # parsed | partial
     "parser_version": pl.String,
     "line_count": pl.Int32,
+    # added by issue #4 (agency dimension): from the gazetteer, see ingest/agency.py
+    "agency_canonical_name": pl.String,  # canonical place path + department, e.g. 河南省焦作市温县教育局
+    "province": pl.String,  # full names (河南省 / 焦作市 / 温县); NULL when not applicable or unknown
+    "city": pl.String,
+    "county": pl.String,
+    "admin_level": pl.String,  # central | province | city | county | township | unknown
+    "agency_kind": pl.String,  # government | department | institution | township
 }
 
 # Long-form table facts: report x table x row x column, one row per placed cell.

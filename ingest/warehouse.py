@@ -57,9 +57,26 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _create_if_missing(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    """Create the table, or add the columns a newer schema has (a warehouse outlives versions)."""
     con.register("_empty_frame", frame.to_arrow())
     con.execute(f"create table if not exists {RAW_SCHEMA}.{table} as select * from _empty_frame")
+    have = {
+        row[0]
+        for row in con.execute(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+            [RAW_SCHEMA, table],
+        ).fetchall()
+    }
+    for column in frame.columns:
+        if column not in have:
+            con.execute(f"alter table {RAW_SCHEMA}.{table} add column {column} {_duckdb_type(con, column)}")
     con.unregister("_empty_frame")
+
+
+def _duckdb_type(con: duckdb.DuckDBPyConnection, column: str) -> str:
+    return con.execute(
+        "select column_type from (describe select * from _empty_frame) where column_name = ?", [column]
+    ).fetchone()[0]
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:

@@ -14,6 +14,9 @@ and scores:
 * **narrative**: requests_received_total (fct_applications new_received/total, source narrative),
   admin_review_total (fct_review_litigation administrative_review/total) and admin_litigation_total
   (litigation_all/total, else the sum of the two litigation rows).
+* **channels**: every channel figure (fct_narrative_metrics rows channel.<channel>.<metric>) against
+  the truth field ``channels``: correct when (file, channel, metric, value) match; precision, recall,
+  F1, and the accuracy of is_approximate among the correct ones.
 * **injected errors** (when ``marts.fct_rule_results`` exists): detection of the injected identity
   breaks and error-level failures on clean reports.
 
@@ -55,6 +58,9 @@ _TRUTH_SCHEMA = {
     "period_partial": pl.Boolean,
     "cells": pl.List(_CELL),
     "narrative": pl.List(pl.Struct({"metric": pl.String, "value": pl.Float64})),
+    "channels": pl.List(
+        pl.Struct({"channel": pl.String, "metric": pl.String, "value": pl.Float64, "is_approximate": pl.Boolean})
+    ),
     "injected_errors": pl.List(
         pl.Struct(
             {
@@ -100,6 +106,13 @@ def truth_cells(truth: pl.DataFrame) -> pl.DataFrame:
 
 def truth_narrative(truth: pl.DataFrame) -> pl.DataFrame:
     return _explode(truth, "narrative", ["filename", "layout"])
+
+
+def truth_channels(truth: pl.DataFrame) -> pl.DataFrame:
+    if truth.get_column("channels").list.len().sum() == 0:
+        return pl.DataFrame(schema={"filename": pl.String, "layout": pl.String, "channel": pl.String,
+                                    "metric": pl.String, "value": pl.Float64, "is_approximate": pl.Boolean})
+    return _explode(truth, "channels", ["filename", "layout"])
 
 
 # ------------------------------------------------------------------------------------------------
@@ -184,6 +197,31 @@ def read_warehouse(warehouse_path: str | Path) -> dict[str, pl.DataFrame]:
             group by report_id
         """,
         )
+        # every channel figure (fct_disclosure_channels keeps one per channel x metric; the narrative
+        # facts keep them all)
+        if _columns(con, "fct_narrative_metrics"):
+            out["channels"] = _pl(
+                con,
+                """
+                select report_id, split_part(metric, '.', 2) as channel, split_part(metric, '.', 3) as metric,
+                       cast(value as double) as value, coalesce(qualifier <> 'exact', false) as is_approximate
+                from marts.fct_narrative_metrics
+                where starts_with(metric, 'channel.')
+            """,
+            )
+        elif _columns(con, "fct_disclosure_channels"):
+            out["channels"] = _pl(
+                con,
+                """
+                select report_id, channel, metric, cast(value as double) as value, is_approximate
+                from marts.fct_disclosure_channels
+            """,
+            )
+        else:
+            out["channels"] = pl.DataFrame(
+                schema={"report_id": pl.String, "channel": pl.String, "metric": pl.String, "value": pl.Float64,
+                        "is_approximate": pl.Boolean}
+            )
         has_rules = con.execute(
             "select count(*) from information_schema.tables where table_schema = 'marts' "
             "and table_name = 'fct_rule_results'"
@@ -355,6 +393,53 @@ def evaluate(corpus_dir: str | Path, warehouse_path: str | Path) -> dict:
         "by_layout_metric": _narr_agg(nj, ["layout", "metric"]).to_dicts(),
     }
 
+    # ---- channels: a predicted figure is correct when (file, channel, metric, value) is in the truth ----
+    tch = truth_channels(truth).with_columns(pl.col("value").round(4))
+    pch = (
+        wh["channels"]
+        .join(fmap, on="report_id", how="inner")
+        .join(layouts, on="filename", how="inner")
+        .drop("report_id")
+        .with_columns(pl.col("value").round(4))
+        .unique(["filename", "channel", "metric", "value"])
+        .rename({"is_approximate": "is_approximate_p"})
+    )
+    cj = tch.join(pch, on=["filename", "layout", "channel", "metric", "value"], how="full", coalesce=True,
+                  nulls_equal=True).with_columns(
+        in_truth=pl.col("is_approximate").is_not_null(),
+        predicted=pl.col("is_approximate_p").is_not_null(),
+    ).with_columns(
+        correct=pl.col("in_truth") & pl.col("predicted"),
+        approx_ok=(pl.col("in_truth") & pl.col("predicted")
+                   & (pl.col("is_approximate") == pl.col("is_approximate_p"))).fill_null(False),
+    )
+
+    def _ch_agg(df: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+        return (
+            df.group_by(by)
+            .agg(
+                truth=pl.col("in_truth").sum(),
+                predicted=pl.col("predicted").sum(),
+                correct=pl.col("correct").sum(),
+                approx_ok=pl.col("approx_ok").sum(),
+            )
+            .with_columns(precision=_ratio("correct", "predicted"), recall=_ratio("correct", "truth"))
+            .with_columns(
+                f1=pl.when((pl.col("precision") + pl.col("recall")) > 0)
+                .then(2 * pl.col("precision") * pl.col("recall") / (pl.col("precision") + pl.col("recall"))),
+                approx_accuracy=_ratio("approx_ok", "correct"),
+            )
+            .sort(by)
+        )
+
+    channels = {
+        "overall": _ch_agg(cj.with_columns(all=pl.lit("all")), ["all"]).drop("all").to_dicts()[0]
+        if cj.height
+        else {},
+        "by_channel": _ch_agg(cj, ["channel"]).to_dicts(),
+        "by_metric": _ch_agg(cj, ["metric"]).to_dicts(),
+    }
+
     # ---- injected errors ----
     errors: dict = {"available": "rules" in wh}
     if "rules" in wh:
@@ -398,6 +483,7 @@ def evaluate(corpus_dir: str | Path, warehouse_path: str | Path) -> dict:
         "cells": cells,
         "metadata": metadata,
         "narrative": narrative,
+        "channels": channels,
         "injected_errors": errors,
     }
 
@@ -478,6 +564,13 @@ def format_report(result: dict) -> str:
             ["layout", "metric", *ncols],
         )
     )
+    chcols = ["truth", "predicted", "correct", "precision", "recall", "f1", "approx_accuracy"]
+    if result.get("channels", {}).get("overall"):
+        parts.append(_table("Disclosure channel figures, overall", [result["channels"]["overall"]], chcols))
+        parts.append(_table("Disclosure channel figures by channel", result["channels"]["by_channel"],
+                            ["channel", *chcols]))
+        parts.append(_table("Disclosure channel figures by metric", result["channels"]["by_metric"],
+                            ["metric", *chcols]))
     err = result["injected_errors"]
     if err.get("available"):
         parts.append(

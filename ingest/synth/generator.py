@@ -487,6 +487,8 @@ def generate_report(
         "period_partial": period_partial,
         "cells": body["cells"],
         "narrative": body["narrative"],
+        # channel figures the sentences state: [{channel, metric, value, is_approximate}]
+        "channels": ctx.channels,
         "injected_errors": body["injected_errors"],
         "features": ctx.features,
     }

@@ -25,6 +25,15 @@ class Ctx:
     template: str  # pre2019 | v2019 | v2021
     period_partial: bool = False
     features: dict = field(default_factory=dict)
+    # channel figures the text states: {channel, metric, value, is_approximate} (truth field 'channels')
+    channels: list = field(default_factory=list)
+
+    def ch(self, channel: str, metric: str, value: float, approx: bool = False) -> None:
+        """Record a channel figure once (the same figure stated twice is one fact)."""
+        fact = {"channel": channel, "metric": metric, "value": float(value), "is_approximate": approx}
+        if not any(f["channel"] == channel and f["metric"] == metric and f["value"] == fact["value"]
+                   for f in self.channels):
+            self.channels.append(fact)
 
     # ---- small helpers -------------------------------------------------------------------------
     @property
@@ -315,19 +324,31 @@ def overview_opener(ctx: Ctx) -> str:
 def sub_active(ctx: Ctx) -> list[str]:
     rng = ctx.rng
     a, b, c = rng.randint(5, 90), rng.randint(20, 600), rng.randint(5, 200)
+    pushed, reads = rng.randint(50, 3000), rng.randint(2, 900)
     opts = [
         (
             f"全年在门户网站发布各类政府信息{a + b + c}条，其中政策文件{a}条、工作动态{b}条、通知公告{c}条，"
-            f"重要信息均在形成之日起20个工作日内予以公开。"
+            f"重要信息均在形成之日起20个工作日内予以公开。",
+            [("portal_website", "items_published", a + b + c, False)],
         ),
         (
-            f"依托政务新媒体推送{ctx.agency.topic}相关信息{rng.randint(50, 3000)}篇，累计阅读量约{rng.randint(2, 900)}万次，"
-            f"关注人数较上年增长{ctx.pct()}。"
+            f"依托政务新媒体推送{ctx.agency.topic}相关信息{pushed}篇，累计阅读量约{reads}万次，"
+            f"关注人数较上年增长{ctx.pct()}。",
+            [("other", "items_published", pushed, False), ("other", "reads", reads * 10000, True)],
         ),
-        f"对涉及群众切身利益的{_items(ctx)}等事项，做到应公开尽公开、应解读尽解读。",
-        f"全年开展政策解读{rng.randint(2, 40)}次，制作图解、短视频等解读产品{rng.randint(1, 30)}件。",
+        (f"对涉及群众切身利益的{_items(ctx)}等事项，做到应公开尽公开、应解读尽解读。", []),
+        (f"全年开展政策解读{rng.randint(2, 40)}次，制作图解、短视频等解读产品{rng.randint(1, 30)}件。", []),
+        (None, None),  # channel statements, written (and recorded) only when chosen
     ]
-    return rng.sample(opts, k=rng.randint(1, 3))
+    chosen = rng.sample(opts, k=rng.randint(1, 3))
+    out = []
+    for text, facts in chosen:
+        if text is None:
+            text = "".join(channel_statements(ctx))
+        for f in facts or []:
+            ctx.ch(*f)
+        out.append(text)
+    return out
 
 
 def sub_request(ctx: Ctx) -> list[str]:
@@ -357,15 +378,22 @@ def sub_management(ctx: Ctx) -> list[str]:
 
 def sub_platform(ctx: Ctx) -> list[str]:
     rng = ctx.rng
+    visits = rng.randint(1, 400)
     opts = [
         (
             f"优化门户网站政务公开专栏，新增“{rng.choice(['政策解读', '重点领域', '办事服务', '数据发布'])}”等栏目"
-            f"{rng.randint(1, 9)}个，网站全年访问量达{rng.randint(1, 400)}万人次。"
+            f"{rng.randint(1, 9)}个，网站全年访问量达{visits}万人次。",
+            [("portal_website", "visits", visits * 10000, False)],
         ),
-        f"在办公楼一楼设置政府信息公开查阅点，配备查阅设备{rng.randint(1, 6)}台，方便群众就近查阅。",
-        f"做好政务新媒体日常管理，对{rng.randint(2, 15)}个账号开展常态化巡查，未发现长期不更新等问题。",
+        (f"在办公楼一楼设置政府信息公开查阅点，配备查阅设备{rng.randint(1, 6)}台，方便群众就近查阅。", []),
+        (f"做好政务新媒体日常管理，对{rng.randint(2, 15)}个账号开展常态化巡查，未发现长期不更新等问题。", []),
     ]
-    return rng.sample(opts, k=rng.randint(1, 2))
+    out = []
+    for text, facts in rng.sample(opts, k=rng.randint(1, 2)):
+        for f in facts:
+            ctx.ch(*f)
+        out.append(text)
+    return out
 
 
 def sub_supervision(ctx: Ctx) -> list[str]:
@@ -500,11 +528,18 @@ def legacy_active(ctx: Ctx) -> list[str]:
         + (f"，人事信息类{d}条。" if d else "。")
     ]
     if rng.random() < 0.6:
+        w, b, c, v = rng.randint(50, 2000), rng.randint(10, 900), rng.randint(10, 600), rng.randint(1, 300)
         out.append(
-            f"通过门户网站发布{rng.randint(50, 2000)}条，通过政务微博发布{rng.randint(10, 900)}条，"
-            f"通过微信公众号推送{rng.randint(10, 600)}篇，网站全年访问量{rng.randint(1, 300)}万人次，"
+            f"通过门户网站发布{w}条，通过政务微博发布{b}条，"
+            f"通过微信公众号推送{c}篇，网站全年访问量{v}万人次，"
             f"较上年增长{ctx.pct()}。"
         )
+        ctx.ch("portal_website", "items_published", w)
+        ctx.ch("weibo", "items_published", b)
+        ctx.ch("wechat", "items_published", c)
+        ctx.ch("portal_website", "visits", v * 10000)
+    if rng.random() < 0.7:
+        out.append("".join(channel_statements(ctx)))
     if rng.random() < 0.4:
         out.append(f"在档案馆、图书馆和政务服务中心设立政府信息查阅点{rng.randint(1, 5)}个。")
     return out
@@ -512,9 +547,11 @@ def legacy_active(ctx: Ctx) -> list[str]:
 
 def legacy_consultation(ctx: Ctx) -> list[str]:
     rng = ctx.rng
+    calls = rng.randint(10, 20000)
+    ctx.ch("hotline", "calls", calls)
     return [
         (
-            f"{ctx.pp()}接待现场咨询{rng.randint(10, 3000)}人次，接听咨询电话{rng.randint(10, 20000)}个，"
+            f"{ctx.pp()}接待现场咨询{rng.randint(10, 3000)}人次，接听咨询电话{calls}个，"
             f"回复网上咨询{rng.randint(5, 900)}条。群众可拨打咨询电话{ctx.phone()}查询办理进度。"
         )
     ]
@@ -539,3 +576,165 @@ def legacy_training_trap(ctx: Ctx) -> str:
 
 def heading_number(i: int) -> str:
     return ORDINALS[i] + "、"
+
+
+# ------------------------------------------------------------------------------------------------
+# publication channels: figures per channel in many phrasings (truth in ctx.channels)
+# ------------------------------------------------------------------------------------------------
+
+
+def _big(ctx: Ctx, lo: int, hi: int) -> tuple[str, float, bool]:
+    """A large figure: digits, 万 with one decimal, or approximate (约/近/超过 before, 余/多 after)."""
+    rng = ctx.rng
+    v = rng.randint(lo, hi)
+    r = rng.random()
+    if v >= 20000 and r < 0.45:
+        w = round(v / 10000, rng.choice([0, 1]))
+        w_txt = f"{w:g}"
+        value = round(float(w_txt) * 10000, 4)
+        q = rng.random()
+        if q < 0.2:
+            return f"约{w_txt}万", value, True
+        if q < 0.35:
+            return f"{w_txt}万余", value, True
+        if q < 0.45:
+            return f"超过{w_txt}万", value, True
+        return f"{w_txt}万", value, False
+    if r < 0.6:
+        return str(v), float(v), False
+    if r < 0.7:
+        return f"近{v}", float(v), True
+    return str(v), float(v), False
+
+
+def _small(ctx: Ctx, lo: int, hi: int) -> tuple[str, float, bool]:
+    v = ctx.rng.randint(lo, hi)
+    if ctx.rng.random() < 0.1 and v >= 10:
+        v = v // 10 * 10
+        return f"{v}余", float(v), True
+    return str(v), float(v), False
+
+
+def channel_statements(ctx: Ctx, record: bool = True) -> list[str]:
+    """1-4 sentences stating channel figures; each records its truth with ctx.ch unless record=False."""
+    rng = ctx.rng
+    a = ctx.agency
+    brand = (a.city or a.province).rstrip("市省") [:2] + a.topic[:2] if a.admin_level != "county" else (
+        a.county[:-1] if a.county and len(a.county) > 2 else a.place) + a.topic[:2]
+    pp = ctx.pp()
+    facts: list[tuple] = []
+
+    def portal() -> str:
+        n, v, q = _small(ctx, 80, 6000)
+        facts.append(("portal_website", "items_published", v, q))
+        s = ctx.pick([f"{pp}门户网站发布各类信息{n}条", f"通过政府网站主动公开政府信息{n}条",
+                      f"{ctx.S}官方网站全年更新信息{n}条", f"在政务网站公开信息{n}条"])
+        if rng.random() < 0.5:
+            t, val, appx = _big(ctx, 5000, 3000000)
+            facts.append(("portal_website", "visits", val, appx))
+            s += ctx.pick([f"，网站全年访问量{t}次", f"，累计访问量达{t}人次", f"，总浏览量{t}次"])
+        return s + "。"
+
+    def wechat() -> str:
+        n, v, q = _small(ctx, 30, 2000)
+        facts.append(("wechat", "items_published", v, q))
+        s = ctx.pick([f"“{brand}”微信公众号推送信息{n}篇", f"官方微信发布文章{n}篇",
+                      f"通过微信公众号发布政务信息{n}条", f"{pp}“{brand}”公众号全年推送{n}篇"])
+        if rng.random() < 0.7:
+            t, val, appx = _big(ctx, 500, 2000000)
+            facts.append(("wechat", "followers", val, appx))
+            s += ctx.pick([f"，关注用户{t}人", f"，粉丝数达{t}人", f"，订阅人数{t}人"])
+        if rng.random() < 0.5:
+            t, val, appx = _big(ctx, 5000, 90000000)
+            facts.append(("wechat", "reads", val, appx))
+            s += ctx.pick([f"，总阅读量{t}次", f"，累计阅读次数{t}次"])
+        if rng.random() < 0.3:
+            s += f"，粉丝数较上年增长{ctx.pct()}"
+        return s + "。"
+
+    def weibo() -> str:
+        n, v, q = _small(ctx, 30, 3000)
+        facts.append(("weibo", "items_published", v, q))
+        s = ctx.pick([f"政务微博发布博文{n}条", f"“{brand}”官方微博发布信息{n}条", f"通过微博发布{n}条"])
+        if rng.random() < 0.6:
+            t, val, appx = _big(ctx, 500, 3000000)
+            facts.append(("weibo", "followers", val, appx))
+            s += ctx.pick([f"，粉丝{t}人", f"，粉丝量达{t}人"])
+        if rng.random() < 0.3:
+            s += f"，单条最高阅读量{rng.randint(1000, 90000)}次"
+        return s + "。"
+
+    def toutiao() -> str:
+        n, v, q = _small(ctx, 20, 2000)
+        facts.append(("toutiao", "items_published", v, q))
+        s = ctx.pick([f"今日头条号发布信息{n}条", f"“{brand}”头条号信息发布量{n}条"])
+        if rng.random() < 0.6:
+            t, val, appx = _big(ctx, 5000, 9000000)
+            facts.append(("toutiao", "reads", val, appx))
+            s += f"，累计阅读量{t}次"
+        return s + "。"
+
+    def douyin() -> str:
+        n, v, q = _small(ctx, 10, 800)
+        facts.append(("douyin", "items_published", v, q))
+        s = ctx.pick([f"抖音号发布短视频{n}条", f"“{brand}”抖音号发布作品{n}条"])
+        if rng.random() < 0.7:
+            t, val, appx = _big(ctx, 5000, 9000000)
+            facts.append(("douyin", "plays", val, appx))
+            s += ctx.pick([f"，累计播放量{t}次", f"，播放次数{t}次"])
+        return s + "。"
+
+    def sms() -> str:
+        t, val, appx = _big(ctx, 1000, 30000000)
+        facts.append(("sms", "items_published", val, appx))
+        return ctx.pick([f"发送政务服务短信{t}条。", f"{pp}通过手机短信推送提示信息{t}条。"])
+
+    def hotline() -> str:
+        t, val, appx = _small(ctx, 50, 20000)
+        facts.append(("hotline", "calls", val, appx))
+        return ctx.pick([f"服务热线接听群众来电{t}个。", f"开通咨询热线，全年接听电话{t}次。"])
+
+    def press() -> str:
+        k = rng.randint(1, 12)
+        facts.append(("press_conference", "events", float(k), False))
+        return ctx.pick([f"召开新闻发布会{ctx.n(k)}场。", f"组织新闻发布会{ctx.n(k)}次，回应社会关切。"])
+
+    def interview() -> str:
+        k = rng.randint(1, 15)
+        facts.append(("online_interview", "events", float(k), False))
+        return ctx.pick([f"开展在线访谈{ctx.n(k)}期。", f"举办网上访谈{ctx.n(k)}场。"])
+
+    def gazette() -> str:
+        k = rng.randint(4, 24)
+        facts.append(("gazette", "items_published", float(k), False))
+        return ctx.pick([f"编印《{a.place}政府公报》{ctx.n(k)}期。", f"刊发政府公报{ctx.n(k)}期。"])
+
+    def mobile() -> str:
+        k = rng.randint(6, 60)
+        facts.append(("mobile_newspaper", "items_published", float(k), False))
+        return f"编发手机报{ctx.n(k)}期。"
+
+    def board() -> str:
+        n, v, q = _small(ctx, 10, 500)
+        facts.append(("bulletin_board", "items_published", v, q))
+        return f"通过政务公开栏张贴公开信息{n}条。"
+
+    def media_list() -> str:
+        x, y, z = rng.randint(10, 400), rng.randint(10, 400), rng.randint(5, 200)
+        facts.extend([("other", "items_published", float(x + y + z), False),
+                      ("wechat", "items_published", float(x), False),
+                      ("weibo", "items_published", float(y), False),
+                      ("douyin", "items_published", float(z), False)])
+        return f"通过政务新媒体发布信息{x + y + z}条，其中微信公众号{x}条、政务微博{y}条、抖音号{z}条。"
+
+    makers = [portal, wechat, weibo, toutiao, douyin, sms, hotline, press, interview, gazette, mobile, board,
+              media_list]
+    chosen = rng.sample(makers, k=rng.randint(1, 4))
+    # media_list and the single wechat/weibo/douyin makers would state two figures for one channel
+    if media_list in chosen:
+        chosen = [m for m in chosen if m not in (wechat, weibo, douyin)] or [media_list]
+    out = [m() for m in chosen]
+    if record:
+        for f in facts:
+            ctx.ch(*f)
+    return out

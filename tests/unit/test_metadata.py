@@ -29,3 +29,14 @@ def test_publication_year_is_not_the_report_year():
 
 def test_agency_key_is_stable_across_spacing():
     assert agency_key("某市 财政局") == agency_key("某市财政局") != agency_key("某县财政局")
+
+
+def test_page_metadata_source_line_names_the_agency():
+    meta = extract_metadata("某某年度报告专栏\n来源：某县民政局 | 浏览次数：12\n2021年，本局认真贯彻……2021年……")
+    assert meta.agency_name == "某县民政局"
+
+
+def test_placed_name_is_preferred_and_keyed_by_the_gazetteer():
+    meta = extract_metadata("# 教育局2020年政府信息公开工作年度报告\n2020年，温县教育局认真贯彻……")
+    assert meta.agency_name == "温县教育局"
+    assert meta.agency_id == agency_key("河南省焦作市温县教育局")

@@ -51,3 +51,32 @@ def test_partial_period_is_flagged():
     flagged = partial_period(lines)
     assert flagged["doc_id"].to_list() == ["a"]
     assert flagged["period_end_text"].to_list() == ["截至11月"]
+
+
+def _narr(*paragraphs: str) -> dict[str, tuple[float, bool]]:
+    import polars as pl
+
+    from ingest.narrative import extract_narrative
+
+    lines = pl.DataFrame(
+        {"doc_id": ["d"] * len(paragraphs), "line_no": list(range(1, len(paragraphs) + 1)), "text": list(paragraphs)}
+    )
+    return {r["metric"]: (r["value"], r["is_zero_phrase"]) for r in extract_narrative(lines).to_dicts()}
+
+
+def test_processed_consultations_and_fees():
+    got = _narr(
+        "本年度共收到政府信息公开申请9件，已全部办结9件。",
+        "全年解答群众来电咨询210人次。",
+        "本机关办理依申请公开未收取任何费用，亦无减免情况。",
+    )
+    assert got["requests_processed_total"] == (9.0, False)
+    assert got["consultations_total"] == (210.0, False)
+    assert got["fees_collected"] == (0.0, True)
+    assert got["fees_waived"] == (0.0, True)
+
+
+def test_fee_amount_and_licensing_is_not_processed_requests():
+    got = _narr("收取信息处理费共37.5元。", "全年受理行政许可申请80件，办结78件。")
+    assert got["fees_collected"] == (37.5, False)
+    assert "requests_processed_total" not in got

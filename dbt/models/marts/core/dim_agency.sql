@@ -13,10 +13,12 @@ latest_report as (
     select
         agency_id,
         agency_name,
+        agency_canonical_name,
         province,
         city,
         county,
-        admin_level
+        admin_level,
+        agency_kind
 
     from reports
 
@@ -53,13 +55,15 @@ final as (
     select
 
         latest_report.agency_id,
+        coalesce(latest_report.agency_canonical_name, latest_report.agency_name)
+            as canonical_name,
         latest_report.agency_name,
         report_stats.name_variants,
         latest_report.province,
         latest_report.city,
         latest_report.county,
         coalesce(latest_report.admin_level, 'unknown') as admin_level,
-        cast(null as varchar) as agency_kind,
+        latest_report.agency_kind,
         report_stats.first_report_year,
         report_stats.last_report_year,
         report_stats.report_count,

@@ -16,11 +16,11 @@ final as (
         source_format,
         agency_name,
         agency_id,
-        -- geography and level are not extracted yet: a later issue fills them
-        cast(null as varchar) as province,
-        cast(null as varchar) as city,
-        cast(null as varchar) as county,
-        cast('unknown' as varchar) as admin_level,
+        -- place and level from the gazetteer of administrative divisions (ingest/agency.py)
+        province,
+        city,
+        county,
+        admin_level,
         report_year,
         template_version,
         parse_status,
@@ -37,6 +37,8 @@ final as (
         period_end_text,
         publication_date,
         agency_name_source,
+        agency_canonical_name,
+        agency_kind,
         report_year_source,
         line_count
 

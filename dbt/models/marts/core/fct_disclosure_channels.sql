@@ -1,6 +1,8 @@
 -- How the agency published: figures per channel stated in the text.
--- Built from narrative metrics named channel.<channel>.<metric>.
--- Grain: report_id x channel x metric.
+-- Built from narrative metrics named channel.<channel>.<metric> (ingest/channels.py).
+-- Grain: report_id x channel x metric. When a report states several different figures for the same
+-- channel and metric, the first in reading order is the row; the others stay in
+-- fct_narrative_metrics and are counted in figures_stated.
 
 with
 
@@ -12,11 +14,24 @@ reports as (
 
 narrative_facts as (
 
-    select * from {{ ref('stg_ogi__narrative_facts') }}
+    select
+        *,
+        count(*) over (partition by report_id, metric) as figures_stated
+
+    from {{ ref('stg_ogi__narrative_facts') }}
 
     where
         starts_with(metric, 'channel.')
         and len(string_split(metric, '.')) = 3
+
+    qualify row_number() over (
+        partition by report_id, metric
+        order by
+            try_cast(regexp_extract(locator, 'line ([0-9]+)', 1) as integer) asc nulls last,
+            try_cast(regexp_extract(locator, 'sentence ([0-9]+)', 1) as integer) asc nulls last,
+            try_cast(regexp_extract(locator, 'clause ([0-9]+)', 1) as integer) asc nulls last,
+            value asc
+    ) = 1
 
 ),
 
@@ -39,7 +54,8 @@ final as (
         ---------- additions
         narrative_facts.qualifier,
         narrative_facts.unit_raw,
-        narrative_facts.metric as narrative_metric
+        narrative_facts.metric as narrative_metric,
+        narrative_facts.figures_stated
 
     from narrative_facts
 

@@ -27,6 +27,12 @@ renamed as (
         cast(period_end_text as varchar) as period_end_text,
         cast(parse_status as varchar) as parse_status,
         cast(parser_version as varchar) as parser_version,
+        cast(agency_canonical_name as varchar) as agency_canonical_name,
+        cast(province as varchar) as province,
+        cast(city as varchar) as city,
+        cast(county as varchar) as county,
+        coalesce(cast(admin_level as varchar), 'unknown') as admin_level,
+        cast(agency_kind as varchar) as agency_kind,
 
         ---------- numerics
         cast(report_year as integer) as report_year,

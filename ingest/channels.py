@@ -1,0 +1,366 @@
+"""How an agency published: figures stated per publication channel (微信 粉丝649万人, 门户网站发布信息784条).
+
+Vectorised over all sentences of a batch: sentences are cut into clauses (，、：), each clause gets the
+channel it names (or the one named earlier in its sentence, or in the previous 。-sentence of the same
+paragraph), and a metric pattern binds a metric word to the number that follows it. Clauses about
+changes, maxima, shares of a total or the sub-items after 其中 are not channel figures. A figure stated
+twice (same channel, metric and value) is one fact. Output rows are narrative facts whose metric is
+``channel.<channel>.<metric>`` (``fct_disclosure_channels`` reads them).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ingest.narrative import _to_number, sentences_frame
+
+CHANNELS = (
+    "portal_website",
+    "gazette",
+    "wechat",
+    "weibo",
+    "toutiao",
+    "douyin",
+    "app",
+    "sms",
+    "hotline",
+    "press_conference",
+    "online_interview",
+    "mobile_newspaper",
+    "print_broadcast",
+    "bulletin_board",
+    "reading_room",
+    "other",
+)
+METRICS = (
+    "items_published",
+    "followers",
+    "reads",
+    "readers",
+    "visits",
+    "unique_visitors",
+    "shares",
+    "plays",
+    "impressions",
+    "events",
+    "messages_handled",
+    "calls",
+)
+
+# keyword -> channel; the regex alternation is longest-first so 政务微博 wins over 微博, 官方微博 over 官微.
+_CHANNEL_WORDS: dict[str, str] = {
+    **dict.fromkeys(
+        ["门户网站", "政府网站", "政务网站", "官方网站", "政务网", "网站", "官网", "政府网"], "portal_website"
+    ),
+    **dict.fromkeys(["政府公报", "公报", "政报"], "gazette"),
+    **dict.fromkeys(["微信公众号", "微信公众平台", "微信号", "微信", "公众号", "官微"], "wechat"),
+    **dict.fromkeys(["政务微博", "官方微博", "微博"], "weibo"),
+    **dict.fromkeys(["今日头条", "头条号", "头条"], "toutiao"),
+    **dict.fromkeys(["抖音号", "抖音"], "douyin"),
+    **dict.fromkeys(["客户端", "APP", "App", "app", "移动端应用"], "app"),
+    **dict.fromkeys(["手机短信", "短信"], "sms"),
+    **dict.fromkeys(["服务热线", "咨询电话", "热线电话", "热线", "接听电话", "来电"], "hotline"),
+    **dict.fromkeys(["新闻发布会", "新闻通气会", "发布会"], "press_conference"),
+    **dict.fromkeys(["在线访谈", "网上访谈", "网络访谈", "访谈"], "online_interview"),
+    **dict.fromkeys(["手机报"], "mobile_newspaper"),
+    **dict.fromkeys(["报刊", "报纸", "广播电视", "广播", "电视台", "电视"], "print_broadcast"),
+    **dict.fromkeys(["公开栏", "公示栏", "宣传栏", "公告栏", "电子显示屏", "电子屏"], "bulletin_board"),
+    **dict.fromkeys(["阅览室", "查阅点", "查阅室", "查阅中心"], "reading_room"),
+    **dict.fromkeys(["视频号", "快手号", "快手", "企鹅号", "小程序", "新媒体"], "other"),
+}
+_PRINT_TITLE_RE = r"《[^》]{1,16}(?:报|杂志|期刊)》"
+_CHANNEL_RE = "(" + "|".join(sorted(_CHANNEL_WORDS, key=len, reverse=True)) + ")"
+
+_Q_BEFORE = r"(约|大约|近|将近|接近|超过|逾|超)?"
+_NUM = r"(\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+)"
+_SCALE = r"(万|亿)?"
+_Q_MID = r"(余|多)?"
+_Q_AFTER = r"(以上|左右|余|多)?"
+_GAP = r"[^\d，,、；;。：:]{0,%d}?"
+_ITEM_UNITS = r"(条|篇|期|件|份|个|则|批|部|本|册|封|次)"
+_PEOPLE_UNITS = r"(人次|人|名|户|个|位)?"
+
+# metric -> regexes (priority order). Each captures (q_before, num, scale, q_mid, unit, q_after, bad_follow).
+_TAIL = r"([年月日%％号岁])?"
+
+
+def _p(words: str, gap: int, unit: str) -> str:
+    return (
+        "(?:"
+        + words
+        + ")"
+        + (_GAP % gap)
+        + _Q_BEFORE
+        + _NUM
+        + r"\s*"
+        + _SCALE
+        + _Q_MID
+        + unit
+        + _Q_AFTER
+        + _TAIL
+    )
+
+
+_METRIC_PATTERNS: list[tuple[str, str]] = [
+    ("unique_visitors", _p(r"独立用户访问|独立访客|独立IP|访客", 8, r"(人次|人|个|次)?")),
+    (
+        "visits",
+        _p(
+            r"访问量|访问总量|访问次数|总访问|访问人次|浏览量|浏览次数|点击量|点击次数|访问",
+            6,
+            r"(人次|次|个|人)?",
+        ),
+    ),
+    ("readers", _p(r"阅读人数|阅读人次|阅读用户", 6, _PEOPLE_UNITS)),
+    ("reads", _p(r"阅读量|阅读次数|阅读数|阅读总量|总阅读|阅读", 6, r"(次|人次|篇次)?")),
+    (
+        "followers",
+        _p(
+            r"粉丝|关注人数|关注用户|关注量|关注者|订阅用户|订阅人数|订阅数|订阅量|订阅者|用户数|用户量|用户达",
+            8,
+            _PEOPLE_UNITS,
+        ),
+    ),
+    ("shares", _p(r"分享次数|分享量|转发量|转发次数|转发", 6, r"(次|人次)?")),
+    ("plays", _p(r"播放量|播放次数|播放", 6, r"(次|人次)?")),
+    ("impressions", _p(r"推荐量|曝光量|曝光|展现量|展示量", 6, r"(次|人次)?")),
+    ("calls", _p(r"接听电话|来电|接听|电话", 6, r"(个|次|人次|通|件)")),
+    ("messages_handled", _p(r"留言|信箱|来信|咨询|诉求", 10, r"(件|条|个|封|次|人次)")),
+    ("events", _p(r"召开|举办|举行|开展|组织", 14, r"(场|次|期)")),
+    (
+        "items_published",
+        _p(
+            r"发布|推送|发送|公开|发文|刊发|编发|编印|编制|印发|发稿|刊登|刊载|播出|推出|制作|更新|上传|发出|编辑|出版",
+            16,
+            _ITEM_UNITS,
+        ),
+    ),
+]
+# a channel word right before the figure (微博200条, 微信公众号推文300篇) counts as published items
+_DIRECT_ITEMS = (
+    "(?:"
+    + _CHANNEL_RE[1:-1]
+    + r")"
+    + (_GAP % 6)
+    + _Q_BEFORE
+    + _NUM
+    + r"\s*"
+    + _SCALE
+    + _Q_MID
+    + r"(条|篇|期|则)"
+    + _Q_AFTER
+    + _TAIL
+)
+# events are counted for press conferences and interviews (N场); elsewhere 场/次 are not events
+_EVENT_CHANNEL_PATTERN = (
+    "(?:"
+    + "|".join(w for w, c in _CHANNEL_WORDS.items() if c in ("press_conference", "online_interview"))
+    + r")"
+    + (_GAP % 6)
+    + _Q_BEFORE
+    + _NUM
+    + r"\s*"
+    + _SCALE
+    + _Q_MID
+    + r"(场|次|期)"
+    + _Q_AFTER
+    + _TAIL
+)
+
+# clauses that state a change, a maximum, an average or a share: not a channel total
+_NOT_A_TOTAL = (
+    r"增长|增加|新增|减少|下降|提升|提高|比上年|比去年|较上年|较去年|同比|环比|最高|单篇|单条|单次|单日|"
+    r"平均|日均|月均|占比|占|%|％|分享人数|排名|第\d|位居|名列|每天|每日|每周|每月"
+)
+_APPROX_NEARLY = ["约", "大约", "近", "将近", "接近", "左右"]
+_APPROX_MORE = ["超过", "逾", "超", "余", "多", "以上"]
+
+
+def channel_facts(lines: pl.DataFrame, sentences: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Channel figures of a batch as narrative facts (metric = channel.<channel>.<metric>)."""
+    if sentences is None:
+        sentences = sentences_frame(lines)
+    if sentences.is_empty():
+        return _empty()
+    sentences = sentences.with_columns(
+        pl.col("sentence").str.normalize("NFKC").str.replace_all(r"(\d),(\d{3})", "$1$2").alias("_s")
+    )
+    candidate = pl.col("_s").str.contains(_CHANNEL_RE) | pl.col("_s").str.contains(_PRINT_TITLE_RE)
+    # sentences that name a channel, and 。-sentences right after one (独立用户访问总量… after 门户网站…)
+    sentences = sentences.with_columns(
+        candidate.alias("_has_channel"),
+        pl.col("_s")
+        .str.extract_all(_CHANNEL_RE)
+        .list.last()
+        .replace_strict(_CHANNEL_WORDS, default=None, return_dtype=pl.String)
+        .alias("_last_channel"),
+    ).with_columns(
+        pl.when(
+            ~pl.col("_has_channel")
+            & pl.col("sentence")
+            .str.contains(r"[。.!！]$")
+            .shift(1)
+            .over("doc_id", "line_no")
+            .fill_null(False)
+        )
+        .then(pl.col("_last_channel").shift(1).over("doc_id", "line_no"))
+        .alias("_inherited")
+    )
+    sentences = sentences.filter(
+        (pl.col("_has_channel") | pl.col("_inherited").is_not_null())
+        & pl.col("_s").str.contains(r"\d|[一二两三四五六七八九十]")
+    )
+    if sentences.is_empty():
+        return _empty()
+    clauses = (
+        sentences.with_columns(
+            pl.col("_s").str.replace_all(r"([，,、：:])", "$1\u0000").str.split("\u0000").alias("clause")
+        )
+        .explode("clause")
+        .with_columns(pl.col("clause").str.strip_chars())
+        .filter(pl.col("clause") != "")
+        .with_columns((pl.int_range(pl.len()).over("doc_id", "line_no", "sentence_no")).alias("clause_no"))
+    )
+    clauses = (
+        clauses.with_columns(
+            pl.coalesce(
+                pl.col("clause")
+                .str.extract(_CHANNEL_RE, 1)
+                .replace_strict(_CHANNEL_WORDS, default=None, return_dtype=pl.String),
+                # a named paper or magazine (《…导报》, 《…杂志》) is print
+                pl.when(pl.col("clause").str.contains(_PRINT_TITLE_RE)).then(pl.lit("print_broadcast")),
+            ).alias("own_channel"),
+            pl.col("clause")
+            .str.contains("其中")
+            .cast(pl.Int32)
+            .cum_sum()
+            .over("doc_id", "line_no", "sentence_no")
+            .alias("_after_qz"),
+        )
+        .with_columns(
+            pl.col("own_channel")
+            .forward_fill()
+            .over("doc_id", "line_no", "sentence_no")
+            .alias("_sentence_channel"),
+            pl.coalesce(
+                pl.col("own_channel").forward_fill().over("doc_id", "line_no", "sentence_no"),
+                pl.col("_inherited"),
+            ).alias("channel"),
+        )
+        .filter(pl.col("channel").is_not_null() & ~pl.col("clause").str.contains(_NOT_A_TOTAL))
+    )
+
+    found = []
+    patterns = [("events", _EVENT_CHANNEL_PATTERN), *_METRIC_PATTERNS, ("items_published", _DIRECT_ITEMS)]
+    for priority, (metric, pattern) in enumerate(patterns):
+        hits = clauses.filter(pl.col("clause").str.contains(pattern))
+        if hits.is_empty():
+            continue
+        g = pl.col("clause").str.extract_groups(pattern).struct
+        hits = hits.with_columns(
+            g.field("1").alias("q_before"),
+            g.field("2").alias("number"),
+            g.field("3").alias("scale"),
+            g.field("4").alias("q_mid"),
+            g.field("5").alias("unit"),
+            g.field("6").alias("q_after"),
+            g.field("7").alias("bad_follow"),
+            pl.lit(metric).alias("ch_metric"),
+            pl.lit(priority).alias("priority"),
+        )
+        found.append(hits)
+    if not found:
+        return _empty()
+    facts = pl.concat(found, how="diagonal_relaxed")
+    facts = facts.filter(
+        pl.col("bad_follow").is_null()
+        & (pl.col("scale").is_not_null() | pl.col("unit").is_not_null())
+        # sub-items after 其中 (原创稿330篇, 概况类信息5条) belong to the total before it, unless they name a channel
+        & ~(
+            (pl.col("_after_qz") > 0)
+            & pl.col("own_channel").is_null()
+            & (pl.col("ch_metric") == "items_published")
+        )
+        # a sentence that names no channel inherits one only for audience figures (访问量 after 门户网站…);
+        # what it says was published or held needs its own channel word
+        & ~(
+            pl.col("_sentence_channel").is_null()
+            & pl.col("ch_metric").is_in(["items_published", "events", "messages_handled", "calls"])
+        )
+    )
+    # one metric per clause: the first pattern that matched
+    facts = (
+        facts.sort("doc_id", "line_no", "sentence_no", "clause_no", "priority")
+        .group_by("doc_id", "line_no", "sentence_no", "clause_no", maintain_order=True)
+        .first()
+    )
+    # events only for events channels; calls only on the hotline; messages on hotline/portal/app/wechat/weibo
+    facts = facts.filter(
+        (
+            (pl.col("ch_metric") != "events")
+            | pl.col("channel").is_in(["press_conference", "online_interview"])
+        )
+        & ((pl.col("ch_metric") != "calls") | (pl.col("channel") == "hotline"))
+        & (
+            (pl.col("ch_metric") != "messages_handled")
+            | (pl.col("channel") != "hotline")
+            | pl.col("own_channel").is_not_null()
+        )
+        & (
+            (pl.col("ch_metric") != "items_published")
+            | ~pl.col("channel").is_in(["hotline", "press_conference", "online_interview"])
+            | pl.col("unit").is_in(["期", "篇", "条"])
+        )
+    )
+    scale = pl.when(pl.col("scale") == "万").then(1e4).when(pl.col("scale") == "亿").then(1e8).otherwise(1.0)
+    quals = [pl.col("q_before"), pl.col("q_mid"), pl.col("q_after")]
+    facts = (
+        facts.with_columns((_to_number(pl.col("number")) * scale).round(4).alias("value"))
+        .filter(pl.col("value").is_not_null())
+        .with_columns(
+            pl.when(pl.any_horizontal(q.is_in(_APPROX_MORE) for q in quals))
+            .then(pl.lit("approx_more_than"))
+            .when(pl.any_horizontal(q.is_in(_APPROX_NEARLY) for q in quals))
+            .then(pl.lit("approx_nearly"))
+            .otherwise(pl.lit("exact"))
+            .alias("qualifier"),
+            pl.concat_str(pl.col("scale").fill_null(""), pl.col("unit").fill_null("")).alias("unit_raw"),
+            pl.format("channel.{}.{}", pl.col("channel"), pl.col("ch_metric")).alias("metric"),
+        )
+    )
+    # the same figure stated twice is one fact (first statement in reading order)
+    facts = (
+        facts.sort("doc_id", "line_no", "sentence_no", "clause_no")
+        .group_by("doc_id", "metric", "value", maintain_order=True)
+        .first()
+    )
+    return facts.select(
+        "doc_id",
+        "metric",
+        "value",
+        pl.when(pl.col("unit_raw") == "").then(None).otherwise(pl.col("unit_raw")).alias("unit_raw"),
+        "qualifier",
+        pl.lit(False).alias("is_zero_phrase"),
+        pl.col("sentence").alias("evidence"),
+        pl.format(
+            "line {}, sentence {}, clause {}",
+            pl.col("line_no"),
+            pl.col("sentence_no"),
+            pl.col("clause_no") + 1,
+        ).alias("locator"),
+    )
+
+
+def _empty() -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={
+            "doc_id": pl.String,
+            "metric": pl.String,
+            "value": pl.Float64,
+            "unit_raw": pl.String,
+            "qualifier": pl.String,
+            "is_zero_phrase": pl.Boolean,
+            "evidence": pl.String,
+            "locator": pl.String,
+        }
+    )
