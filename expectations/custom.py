@@ -61,20 +61,20 @@ class MulticolumnValuesSumsBalance(MulticolumnMapMetricProvider):
         "condition_parser",
         "ignore_row_if",
     )
-    condition_value_keys = ("lhs_count", "signs", "tolerance")
+    condition_value_keys = ("lhs_count", "signs", "tolerance", "op")
 
     @multicolumn_condition_partial(engine=PandasExecutionEngine)
-    def _pandas(cls, column_list, lhs_count, signs=None, tolerance=0, **kwargs):
+    def _pandas(cls, column_list, lhs_count, signs=None, tolerance=0, op="==", **kwargs):
         # column_list is the DataFrame of the domain columns (rows with missing values already dropped)
         cols = list(column_list.columns)
         sg = _signs(len(cols), signs)
         values = column_list.to_numpy(dtype="float64", na_value=float("nan"))
         coef = [s if i < lhs_count else -s for i, s in enumerate(sg)]
         diff = values @ np.asarray(coef, dtype="float64")
-        return pd.Series(abs(diff) <= (tolerance or 0), index=column_list.index)
+        return pd.Series(_compare(diff, op or "==", tolerance or 0), index=column_list.index)
 
     @multicolumn_condition_partial(engine=SqlAlchemyExecutionEngine)
-    def _sqlalchemy(cls, column_list, lhs_count, signs=None, tolerance=0, **kwargs):
+    def _sqlalchemy(cls, column_list, lhs_count, signs=None, tolerance=0, op="==", **kwargs):
         from great_expectations.compatibility.sqlalchemy import sqlalchemy as sa
 
         sg = _signs(len(column_list), signs)
@@ -82,7 +82,23 @@ class MulticolumnValuesSumsBalance(MulticolumnMapMetricProvider):
         for i, (col, s) in enumerate(zip(column_list, sg)):
             term = col * (s if i < lhs_count else -s)
             diff = term if diff is None else diff + term
-        return sa.func.abs(diff) <= (tolerance or 0)
+        tol = tolerance or 0
+        if op == "<=":
+            return diff <= tol
+        if op == ">=":
+            return diff >= -tol
+        return sa.func.abs(diff) <= tol
+
+
+def _compare(diff, op: str, tol: float):
+    """lhs - rhs compared with 0: ``==`` within tol, ``<=`` / ``>=`` with tol of slack."""
+    if op == "<=":
+        return diff <= tol
+    if op == ">=":
+        return diff >= -tol
+    if op != "==":
+        raise ValueError(f"unsupported comparison {op!r}")
+    return abs(diff) <= tol
 
 
 class ExpectColumnSumsToBalance(MulticolumnMapExpectation):
@@ -94,16 +110,19 @@ class ExpectColumnSumsToBalance(MulticolumnMapExpectation):
         signs: optional +1/-1 per column, applied inside its side (``a - b == c`` is
             ``column_list=[a, b, c], lhs_count=2, signs=[1, -1, 1]``). Default: all +1.
         tolerance: absolute tolerance (0 for counts, 0.01 for amounts in 万元).
+        op: ``==`` (default), ``<=`` or ``>=``: the comparison of the two sides (soft rules such as
+            ``newly_published <= newly_made``).
         ignore_row_if: default ``any_value_is_missing``: a row with a missing value is not assessed.
     """
 
     lhs_count: int = pydantic.Field(description="number of leading columns of column_list on the lhs")
     signs: list[int] | None = pydantic.Field(default=None, description="+1/-1 per column")
     tolerance: float = pydantic.Field(default=0.0, description="absolute tolerance")
+    op: Literal["==", "<=", ">="] = pydantic.Field(default="==", description="lhs OP rhs")
     ignore_row_if: Literal["all_values_are_missing", "any_value_is_missing", "never"] = "any_value_is_missing"
 
     map_metric = METRIC_NAME
-    success_keys = ("mostly", "lhs_count", "signs", "tolerance")
+    success_keys = ("mostly", "lhs_count", "signs", "tolerance", "op")
     args_keys = ("column_list", "lhs_count")
 
     library_metadata: ClassVar[dict] = {

@@ -40,6 +40,7 @@ import polars as pl
 
 from ingest.schemas import conform, empty_frame
 
+from . import families
 from .identities import WITHIN_REPORT_VERSIONS, RuleInstance, RuleSet, load_schema, rule_set
 
 logger = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ CODE_TEXT = 2  # text or unusable: not assessable
 CODE_WARNED = 3  # row flagged by a warn-level parse warning: not assessable
 CODE_ABSENT = 4  # the table is absent: not assessable
 _CODE_NO_FACT = -1
+_LAST_GX: list = [None]  # (gx, context) of the last run_rules call, for build_data_docs
 
 
 @dataclass
@@ -574,12 +576,14 @@ def run_rules(
             )
             if len(vreports):
                 vframes[version] = _version_frame(con, vreports, rs, warnings)
+        # every other family of the catalogue (表二, counts, cross-year, narrative, printed subtotals)
+        derived_ctx, derived = families.compute_all(con, vframes, warnings)
     finally:
         con.close()
     t_read = time.perf_counter()
 
+    gx_ctx = _gx_context() if (vframes or derived_ctx.n) else None
     if vframes:
-        gx_ctx = _gx_context()
         for version, vf in vframes.items():
             t = time.perf_counter()
             results = validate_frame(vf.to_pandas(), vf.rules.rules, version, gx_ctx)
@@ -594,6 +598,17 @@ def run_rules(
                 t_ge - t,
                 time.perf_counter() - t_ge,
             )
+
+    if derived_ctx.n:
+        t = time.perf_counter()
+        ge_results = families.validate_derived(derived_ctx, derived, gx_ctx)
+        t_ge = time.perf_counter()
+        frames.extend(families.derived_rows(derived_ctx, rule, comp, r) for (rule, comp), r in zip(derived, ge_results))
+        logger.info(
+            "derived: %d reports x %d entries, GE %.1fs, rows %.1fs",
+            derived_ctx.n, len(derived), t_ge - t, time.perf_counter() - t_ge,
+        )
+    _LAST_GX[0] = gx_ctx
 
     for version, rs in rule_sets.items():
         no_tables = reports.filter(
@@ -665,3 +680,33 @@ def summarise(results: pl.DataFrame, worst: int = 10) -> dict[str, Any]:
             for rid, k, rules in worst_df.iter_rows()
         ],
     }
+
+
+def build_data_docs(target_dir: str | os.PathLike, *, max_seconds: float | None = None) -> str | None:
+    """Render Great Expectations Data Docs of the last :func:`run_rules` call into ``target_dir``.
+
+    Uses the same ephemeral context (its in-memory validation results) with a filesystem site
+    pointed at ``target_dir``. Returns the ``file://`` URL of ``index.html`` (None when nothing was
+    validated). ``max_seconds`` is informational: the caller may skip the call on large runs.
+    """
+    gx_ctx = _LAST_GX[0]
+    if gx_ctx is None:
+        return None
+    _, context = gx_ctx
+    target = os.path.abspath(os.fspath(target_dir))
+    os.makedirs(target, exist_ok=True)
+    site = "ogi_data_docs"
+    if site not in {s.get("site_name", s) if isinstance(s, dict) else s for s in (context.list_data_docs_sites() or [])}:
+        try:
+            context.add_data_docs_site(
+                site_name=site,
+                site_config={
+                    "class_name": "SiteBuilder",
+                    "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": target},
+                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                },
+            )
+        except Exception as exc:  # already registered under another shape
+            logger.debug("data docs site: %s", exc)
+    urls = context.build_data_docs(site_names=[site])
+    return urls.get(site)

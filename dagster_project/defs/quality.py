@@ -1,11 +1,14 @@
 """Accounting rules: Great Expectations validation of the marts, and the checks shown in the UI.
 
-Report findings (an agency's own arithmetic) never fail a run: their check is a WARN. Only checks
-about our own output (every file recorded, every report assessed) are ERROR.
+Report findings (an agency's own arithmetic) never fail a run: their checks are WARN, one per rule
+family, each with counts, the worst reports and the path of the Great Expectations Data Docs. Only
+checks about our own output are ERROR: every file recorded, every report assessed, and (blocking)
+no negative or fractional count in the parser's output.
 """
 
 
 import json
+import os
 import time
 
 import dagster as dg
@@ -14,33 +17,146 @@ import polars as pl
 from dagster_project.defs.resources import WarehousePaths
 from ingest.warehouse import connect, replace_table
 
-MARTS_VALIDATED = ["dim_report", "fct_applications", "fct_review_litigation", "fct_parse_warnings"]
+MARTS_VALIDATED = [
+    "dim_report",
+    "fct_applications",
+    "fct_review_litigation",
+    "fct_proactive_disclosure",
+    "fct_narrative_metrics",
+    "fct_parse_warnings",
+]
+# Data Docs render every unexpected row; above this many reports they are skipped (the rule marts
+# carry the same facts). Override with OGI_DATA_DOCS_MAX_REPORTS (0 = never build).
+DATA_DOCS_MAX_REPORTS = 20000
+GATE_CHECK = "parser_counts_nonneg_integer"
+
+# one Dagster check per rule family (rule_family prefixes)
+FAMILY_CHECKS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "rules_t3_balance": ("表三 balance: new + carried = processed + carried to next year", ("t3.balance",)),
+    "rules_t3_outcome_sum": ("表三 outcome sum: processed = sum of the outcomes", ("t3.outcome_sum",)),
+    "rules_t3_row_total": ("表三 row totals: 总计 = sum of the applicant columns", ("t3.row_total",)),
+    "rules_t3_printed_subtotals": ("表三 printed subtotals = sum of their children", ("t3.printed_",)),
+    "rules_t4_group_total": ("表四 group totals", ("t4.group_total",)),
+    "rules_t2_soft": ("表二 soft rules (warn)", ("t2.",)),
+    "rules_counts_nonneg_integer": ("Counts printed negative or fractional", ("nonneg", "integer")),
+    "rules_cross_year": ("Cross-year chains (carry-over, items, in force)", ("xy.",)),
+    "rules_narrative_vs_table": ("Narrative figures versus the tables", ("nt.",)),
+}
 
 
-@dg.asset(
-    key=["raw", "rule_results"],
-    deps=[dg.AssetKey(["marts", name]) for name in MARTS_VALIDATED],
-    group_name="rules",
-    kinds={"great_expectations", "duckdb"},
-    description="Great Expectations suites (one per template version) over the marts; one row per report and rule.",
+def data_docs_dir(paths: WarehousePaths):
+    """Great Expectations Data Docs of the last run: <warehouse stem>.stage/data_docs/index.html."""
+    return paths.stage_dir / "data_docs"
+
+
+_GATE_SQL = """
+select 'fct_applications' as mart, report_id, row_key || '.' || applicant_type as cell, value::double as value
+from marts.fct_applications where value < 0 or value <> floor(value)
+union all
+select 'fct_review_litigation', report_id, proceeding || '.' || result, value::double
+from marts.fct_review_litigation where value < 0 or value <> floor(value)
+union all
+select 'fct_proactive_disclosure', report_id, table_id || '.' || item || '.' || measure, value
+from marts.fct_proactive_disclosure
+where measure <> 'change_this_year' and (value < 0 or (coalesce(unit, '') <> '万元' and value <> floor(value)))
+"""
+
+
+_RULE_RESULTS = dg.AssetKey(["raw", "rule_results"])
+_RULE_CATALOGUE = dg.AssetKey(["raw", "rule_catalogue"])
+
+
+@dg.multi_asset(
+    name="rule_results",
+    specs=[
+        dg.AssetSpec(
+            _RULE_RESULTS,
+            deps=[dg.AssetKey(["marts", name]) for name in MARTS_VALIDATED],
+            group_name="rules",
+            kinds={"great_expectations", "duckdb"},
+            description=(
+                "Great Expectations suites (one per template version for 表三/表四, one for every other rule"
+                " family) over the marts; one row per report and rule. Also builds the Data Docs."
+            ),
+        ),
+        dg.AssetSpec(
+            _RULE_CATALOGUE,
+            deps=[dg.AssetKey(["marts", name]) for name in MARTS_VALIDATED],
+            group_name="rules",
+            kinds={"duckdb"},
+            description="Every rule of the YAML catalogue with formula, severity and rationale (expectations.families.rule_catalogue).",
+        ),
+    ],
+    check_specs=[
+        dg.AssetCheckSpec(
+            GATE_CHECK,
+            asset=_RULE_RESULTS,
+            blocking=True,
+            description=(
+                "Our own output: no negative or fractional count in the marts (the parser keeps such cells as"
+                " text with a parse warning). Blocks the rule marts when it fails."
+            ),
+        )
+    ],
 )
-def rule_results(context: dg.AssetExecutionContext, paths: WarehousePaths) -> dg.MaterializeResult:
-    from expectations.runner import run_rules, summarise  # GE imports are slow: only when run
+def rule_results(context: dg.AssetExecutionContext, paths: WarehousePaths):
+    from expectations.families import rule_catalogue
+    from expectations.runner import build_data_docs, run_rules, summarise  # GE imports are slow: only when run
 
     started = time.perf_counter()
+    with connect(paths.warehouse_file, read_only=True) as con:
+        bad = con.execute(_GATE_SQL).pl()
     results = run_rules(str(paths.warehouse_file))
+    t_rules = time.perf_counter()
+    catalogue = rule_catalogue()
     with connect(paths.warehouse_file) as con:
         replace_table(con, "rule_results", results)
+        con.register("_rule_catalogue", catalogue.to_arrow())
+        con.execute("create or replace table raw.rule_catalogue as select * from _rule_catalogue")
+        con.unregister("_rule_catalogue")
     summary = summarise(results)
-    return dg.MaterializeResult(
+    reports = results["report_id"].n_unique()
+    limit = int(os.environ.get("OGI_DATA_DOCS_MAX_REPORTS", DATA_DOCS_MAX_REPORTS))
+    docs_url, docs_seconds = None, 0.0
+    if reports <= limit:
+        t = time.perf_counter()
+        try:
+            docs_url = build_data_docs(data_docs_dir(paths))
+        except Exception as exc:  # Data Docs are a convenience: never fail the run on them
+            context.log.warning(f"Great Expectations Data Docs not built: {exc}")
+        docs_seconds = time.perf_counter() - t
+    else:
+        context.log.info(f"{reports} reports > {limit}: Great Expectations Data Docs skipped")
+    gate = dg.AssetCheckResult(
+        check_name=GATE_CHECK,
+        asset_key=_RULE_RESULTS,
+        passed=bad.is_empty(),
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "bad_cells": bad.height,
+            "examples": dg.MetadataValue.md(_md(bad)),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=_RULE_CATALOGUE,
+        metadata={"rows": catalogue.height, "evaluated": int(catalogue["is_evaluated"].sum())},
+    )
+    yield dg.MaterializeResult(
+        asset_key=_RULE_RESULTS,
         metadata={
             "rows": results.height,
-            "reports": results["report_id"].n_unique(),
+            "reports": reports,
+            "rule_ids": results["rule_id"].n_unique() if results.height else 0,
+            "catalogue_rules": catalogue.height,
             "by_status": dict(results.group_by("status").len().sort("status").iter_rows()),
             "summary": dg.MetadataValue.json(json.loads(json.dumps(summary, default=str))),
+            "data_docs": dg.MetadataValue.path(str(data_docs_dir(paths) / "index.html")) if docs_url else "skipped",
+            "data_docs_seconds": round(docs_seconds, 3),
+            "rules_seconds": round(t_rules - started, 3),
             "seconds": round(time.perf_counter() - started, 3),
-        }
+        },
     )
+    yield gate
 
 
 def _read(paths: WarehousePaths, sql: str) -> pl.DataFrame:
@@ -48,11 +164,30 @@ def _read(paths: WarehousePaths, sql: str) -> pl.DataFrame:
         return con.execute(sql).pl()
 
 
-@dg.asset_check(
-    asset=dg.AssetKey(["marts", "fct_rule_results"]),
-    description="Reports whose own arithmetic breaks an error-level rule (a finding about the report, never a pipeline failure).",
+_FCT_RULES = dg.AssetKey(["marts", "fct_rule_results"])
+
+
+def _family_filter(prefixes: tuple[str, ...]) -> str:
+    return "(" + " or ".join(f"starts_with(rule_family, '{p}')" for p in prefixes) + ")"
+
+
+@dg.multi_asset_check(
+    specs=[
+        dg.AssetCheckSpec(
+            "report_arithmetic_findings",
+            asset=_FCT_RULES,
+            description="Reports whose own arithmetic breaks an error-level rule (a finding about the report, never a pipeline failure).",
+        )
+    ]
+    + [
+        dg.AssetCheckSpec(name, asset=_FCT_RULES, description=f"{label} (findings about the reports: WARN, never blocking)")
+        for name, (label, _) in FAMILY_CHECKS.items()
+    ],
+    can_subset=False,
 )
-def report_arithmetic_findings(paths: WarehousePaths) -> dg.AssetCheckResult:
+def report_arithmetic_findings(paths: WarehousePaths):
+    docs = data_docs_dir(paths) / "index.html"
+    docs_meta = dg.MetadataValue.path(str(docs)) if docs.exists() else "not built (see the raw/rule_results asset)"
     counts = _read(
         paths,
         "select rule_family, severity, status, count(*) as n from marts.fct_rule_results group by all order by all",
@@ -65,15 +200,51 @@ def report_arithmetic_findings(paths: WarehousePaths) -> dg.AssetCheckResult:
            where r.status = 'fail' and r.severity = 'error'
            group by all order by error_failures desc, report_id limit 20""",
     )
-    return dg.AssetCheckResult(
+    yield dg.AssetCheckResult(
+        check_name="report_arithmetic_findings",
+        asset_key=_FCT_RULES,
         passed=failing.is_empty(),
         severity=dg.AssetCheckSeverity.WARN,
         metadata={
             "reports_with_error_failures": failing.height,
             "by_family_and_status": dg.MetadataValue.md(_md(counts)),
             "worst_reports": dg.MetadataValue.md(_md(failing)),
+            "data_docs": docs_meta,
         },
     )
+    for name, (label, prefixes) in FAMILY_CHECKS.items():
+        where = _family_filter(prefixes)
+        fam_counts = _read(
+            paths,
+            f"""select rule_family, severity, status, count(*) as n from marts.fct_rule_results
+                where {where} group by all order by all""",
+        )
+        worst = _read(
+            paths,
+            f"""select r.report_id, d.agency_name, d.report_year, count(*) as failures,
+                      string_agg(r.rule_id, ', ' order by r.rule_id) as rules
+               from marts.fct_rule_results r join marts.dim_report d using (report_id)
+               where r.status = 'fail' and {where.replace('rule_family', 'r.rule_family')}
+               group by all order by failures desc, report_id limit 10""",
+        )
+        by_status = {s: 0 for s in ("pass", "fail", "not_assessable")}
+        for st, n in fam_counts.group_by("status").agg(pl.col("n").sum()).iter_rows():
+            by_status[st] = int(n)
+        yield dg.AssetCheckResult(
+            check_name=name,
+            asset_key=_FCT_RULES,
+            passed=by_status["fail"] == 0,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "family": label,
+                "pass": by_status["pass"],
+                "fail": by_status["fail"],
+                "not_assessable": by_status["not_assessable"],
+                "by_rule_family": dg.MetadataValue.md(_md(fam_counts)),
+                "worst_reports": dg.MetadataValue.md(_md(worst)),
+                "data_docs": docs_meta,
+            },
+        )
 
 
 @dg.asset_check(
