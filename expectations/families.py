@@ -27,7 +27,7 @@ xy.t3.carryover_chain.{c}          warn/info carried_from_prev_year(Y) == carrie
 xy.t2v2019.items_chain.{t}.{r}     info      prev_year_items(Y) == prev_year_items(Y-1) + change_this_year(Y-1)
 xy.t2v2021.in_force_chain.{r}      info      in_force(Y) == in_force(Y-1) + issued(Y) - repealed(Y)
 nt.t3.new_received                 warn      narrative requests_received_total == t3.new_received.total
-nt.t3.processed                    warn      narrative requests_answered_total == t3.total_processed.total
+nt.t3.processed                    warn      narrative requests_processed_total == t3.total_processed.total
 nt.t3.carried                      warn      narrative carried_to_next == t3.carried_to_next_year.total
 nt.t4.review.administrative_review warn      narrative admin_review_total == t4.administrative_review.total
 nt.t4.review.litigation            warn      narrative admin_litigation_total == both litigation totals
@@ -80,8 +80,8 @@ T3_COLS = (
 )
 NARRATIVE_METRICS = {
     "nt.t3.new_received": "requests_received_total",
-    "nt.t3.processed": "requests_answered_total",
-    "nt.t3.carried": "carried_to_next",
+    "nt.t3.processed": "requests_processed_total",
+    "nt.t3.carried": "requests_carried_to_next",
     "nt.t4.review.administrative_review": "admin_review_total",
     "nt.t4.review.litigation": "admin_litigation_total",
     "nt.t2.normative": "normative_documents_issued",
@@ -243,7 +243,7 @@ def derived_rules(schema: dict | None = None) -> list[DerivedRule]:
         )
     nt_formula = {
         "nt.t3.new_received": "narr.requests_received_total == t3.new_received.total (+ carried_from_prev_year when the sentence says 上年结转)",
-        "nt.t3.processed": "narr.requests_answered_total == t3.total_processed.total",
+        "nt.t3.processed": "narr.requests_processed_total == t3.total_processed.total",
         "nt.t3.carried": "narr.carried_to_next == t3.carried_to_next_year.total",
         "nt.t4.review.administrative_review": "narr.admin_review_total == t4.administrative_review.total",
         "nt.t4.review.litigation": "narr.admin_litigation_total == t4.litigation_without_review.total + t4.litigation_after_review.total",
