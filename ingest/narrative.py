@@ -96,12 +96,35 @@ _PARTIAL_PERIOD_RE = r"(截至|截止|截止到|截至到)\s*(\d{1,2}月(?:\d{1,
 _SECTION_HEADING_RE = r"^\s*(?:#+\s*)?(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[)）])"
 
 
+_SENTENCE_END = r"[。；;！!？?：:”」）)]\s*$"
+
+
 def sentences_frame(lines: pl.DataFrame) -> pl.DataFrame:
-    """Paragraph lines -> sentences with the heading of the section they sit in."""
+    """Paragraph lines -> sentences with the heading of the section they sit in.
+
+    A line that stops mid-sentence (no closing punctuation; a hard wrap from PDF or a CMS editor)
+    is joined with the next paragraph line, so "…网站设" + "置…栏目，…161份。" is one sentence.
+    """
     paras = lines.filter(~pl.col("text").str.contains("\t") & (pl.col("text").str.strip_chars() != ""))
+    paras = paras.with_columns(pl.col("text").str.strip_chars().alias("text")).with_columns(
+        (pl.col("text").str.contains(_SECTION_HEADING_RE) & (pl.col("text").str.len_chars() < 60)).alias("_heading")
+    )
+    prev_text = pl.col("text").shift(1).over("doc_id")
+    continues = (
+        prev_text.is_not_null()
+        & ~prev_text.str.contains(_SENTENCE_END)
+        & (prev_text.str.len_chars() >= 8)
+        & ~pl.col("_heading").shift(1).over("doc_id").fill_null(True)
+        & ~pl.col("_heading")
+    )
+    paras = (
+        paras.with_columns((~continues).cum_sum().over("doc_id").alias("_para"))
+        .group_by("doc_id", "_para", maintain_order=True)
+        .agg(pl.col("line_no").first(), pl.col("text").str.join(""), pl.col("_heading").first())
+    )
     paras = paras.with_columns(
-        pl.when(pl.col("text").str.contains(_SECTION_HEADING_RE) & (pl.col("text").str.len_chars() < 60))
-        .then(pl.col("text").str.strip_chars())
+        pl.when(pl.col("_heading") & (pl.col("text").str.len_chars() < 60))
+        .then(pl.col("text"))
         .forward_fill()
         .over("doc_id")
         .fill_null("")
