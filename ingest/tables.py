@@ -58,6 +58,7 @@ def map_tables(grid: pl.DataFrame) -> TableResult:
     grid = grid.with_columns(normalise_label_expr(pl.col("raw_text")).alias("norm"))
     grid = grid.with_columns(strip_list_marker_expr(pl.col("norm")).alias("norm2"))
     grid = classify_cells(grid)
+    grid = _blank_value_copies(grid)
     grid = _label_keys(grid, vocab)
     grid = _assign_sections(grid, vocab)
 
@@ -99,6 +100,23 @@ def map_tables(grid: pl.DataFrame) -> TableResult:
         )
     )
     return TableResult(cells, warnings, versions)
+
+
+# --------------------------------------------------------------------------- merged cells
+def _blank_value_copies(grid: pl.DataFrame) -> pl.DataFrame:
+    """A merged cell repeated into the positions it covers (``span_copy``) is a label there, never a
+    second value: copies of text stay (they place the row's label block), other copies become blank."""
+    if "span_copy" not in grid.columns:
+        return grid.with_columns(pl.lit(False).alias("span_copy"))
+    copy = pl.col("span_copy").fill_null(False)
+    value_copy = copy & (pl.col("cell_state") != "text")
+    return grid.with_columns(
+        copy.alias("span_copy"),
+        pl.when(value_copy).then(pl.lit("")).otherwise(pl.col("raw_text")).alias("raw_text"),
+        pl.when(value_copy).then(pl.lit("blank")).otherwise(pl.col("cell_state")).alias("cell_state"),
+        pl.when(value_copy).then(None).otherwise(pl.col("value")).alias("value"),
+        pl.when(value_copy).then(None).otherwise(pl.col("unit_raw")).alias("unit_raw"),
+    )
 
 
 # --------------------------------------------------------------------------- labels and sections
@@ -217,7 +235,7 @@ def _map_t2(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]):
     data = (
         data.join(row_labels, on=LINE, how="left")
         .join(first_cell, on=LINE, how="left")
-        .filter((pl.col("cell_idx") >= 1) & (pl.col("norm") != pl.col("_label_norm")))
+        .filter((pl.col("cell_idx") >= 1) & (pl.col("norm") != pl.col("_label_norm")) & ~pl.col("span_copy"))
     )
     placed = data.join(
         header_map.drop("table_id"), on=["doc_id", "section_start", "cell_idx"], how="left"
@@ -246,6 +264,27 @@ def _map_t2(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]):
         )
     )
     facts = placed.filter(pl.col("row_key").is_not_null() & pl.col("col_key").is_not_null())
+    # several cells under one (merged) header column: one value is that column's; two are ambiguous
+    filled = pl.col("cell_state") != "blank"
+    per_col = [*LINE, "col_key"]
+    facts = facts.with_columns(
+        filled.sum().over(per_col).alias("_filled"),
+        pl.int_range(pl.len()).over(per_col).alias("_nth"),
+    )
+    clash = facts.filter(pl.col("_filled") > 1)
+    warnings.append(
+        clash.group_by(LINE, maintain_order=True)
+        .agg(pl.col("table_id").first(), pl.col("row_key").first(), pl.col("raw_text").str.join(" | "),
+             pl.col("locator").first())
+        .with_columns(
+            pl.lit("ambiguous_alignment").alias("code"),
+            pl.lit("warn").alias("severity"),
+            pl.lit("two values under one 表二 header column; values kept here, none emitted").alias("detail"),
+        )
+    )
+    facts = facts.filter(
+        (pl.col("_filled") == 1) & filled | (pl.col("_filled") == 0) & (pl.col("_nth") == 0)
+    ).drop("_filled", "_nth")
     is_amount = pl.col("value_type") == "amount_wan_yuan"
     unit_written = pl.coalesce(pl.col("unit_raw"), pl.col("header_unit"))
     facts = facts.with_columns(
@@ -355,6 +394,7 @@ def _align(rows: pl.DataFrame, width: int, label_col: str, key_col: str | None =
         )
     )
     warnings = pl.concat([ambiguous, extra_zeros], how="diagonal_relaxed")
+    _align.last_ambiguous = data.filter(pl.col("_mode") == "ambiguous")
     return placed, warnings
 
 
@@ -383,6 +423,21 @@ def _map_t3(grid: pl.DataFrame):
     warn_rows = rows.filter(group_line & pl.col("_has_number"))
     rows = rows.filter(~group_line)
     placed, warnings = _align(rows, len(columns), "t3_key", "_row_key")
+    confirmed, confirmed_lines = _confirm_by_identities(_align.last_ambiguous, placed, columns)
+    if not confirmed.is_empty():
+        placed = pl.concat([placed, confirmed], how="diagonal_relaxed")
+        warnings = pl.concat(
+            [
+                warnings.join(confirmed_lines, on=LINE, how="anti"),
+                confirmed_lines.with_columns(
+                    pl.lit("alignment_confirmed_by_identities").alias("code"),
+                    pl.lit("info").alias("severity"),
+                    pl.lit("fewer cells than columns (blanks not printed); the only placement that satisfies the "
+                           "row total and every column identity of 表三 was used, missing cells recorded blank").alias("detail"),
+                ),
+            ],
+            how="diagonal_relaxed",
+        )
     placed = placed.with_columns(
         pl.col("_row_key").alias("row_key"),
         pl.col("_pos").replace_strict(dict(enumerate(columns)), return_dtype=pl.String).alias("col_key"),
@@ -403,6 +458,109 @@ def _map_t3(grid: pl.DataFrame):
     warnings = pl.concat([warnings.with_columns(pl.col("row_key").cast(pl.String)), printed, dup_warn], how="diagonal_relaxed")
     warnings = warnings.with_columns(pl.lit("t3").alias("table_id"))
     return placed, warnings, versions
+
+
+# Candidate placements tried per document before giving up (the product over its ambiguous rows).
+MAX_CANDIDATES = 20_000
+
+
+def _confirm_by_identities(amb: pl.DataFrame, placed: pl.DataFrame, columns: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows with fewer printed cells than columns (a PDF text line drops blank cells): try every
+    order-keeping placement of the printed numbers, the rest blank; keep a placement only when it is
+    the single one, over all ambiguous rows of the report together, under which every row total
+    (总计 = sum of the applicant columns) and every column identity of 表三 hold
+    (一 + 二 = 三(七) + 四; 三(七) = sum of the outcome rows) with every row of the table present.
+    Anything else stays ambiguous. Runs in Python only for reports with such rows."""
+    from itertools import combinations, product
+
+    empty = (placed.clear(), pl.DataFrame(schema={"doc_id": pl.String, "line_no": pl.Int32}))
+    if amb is None or amb.is_empty():
+        return empty
+    width = len(columns)
+    lenient = {"blank": 0.0, "dash": 0.0, "slash": 0.0, "none_word": 0.0}
+    out_rows: list[pl.DataFrame] = []
+    out_lines: list[tuple[str, int]] = []
+    reg = registry()
+    for (doc_id,), doc_amb in amb.group_by("doc_id"):
+        version = doc_amb["t3_version"][0]
+        data_rows = [d["key"] for d in reg.t3_data_rows(version)]
+        outcome_rows = data_rows[data_rows.index("granted"): data_rows.index("total_processed")]
+        known: dict[str, list[float]] = {}
+        doc_placed = placed.filter(pl.col("doc_id") == doc_id)
+        for key, grp in doc_placed.group_by("_row_key"):
+            vals = [None] * width
+            for pos, state, value in grp.select("_pos", "cell_state", "value").iter_rows():
+                vals[pos] = value if value is not None else lenient.get(state)
+            known[key[0]] = vals
+        rows = []
+        for (line_no,), cells in doc_amb.sort("cell_idx").group_by("line_no", maintain_order=True):
+            key = cells["_row_key"][0]
+            printed = cells.filter(pl.col("cell_state") != "blank")
+            if key in known or printed.is_empty() or printed.height > width or (printed["cell_state"] != "number").any():
+                rows = None
+                break
+            vals = printed["value"].to_list()
+            cands = []
+            for pos in combinations(range(width), len(vals)):
+                full = [0.0] * width
+                for p, v in zip(pos, vals, strict=True):
+                    full[p] = v
+                if abs(sum(full[:-1]) - full[-1]) < 1e-9:
+                    cands.append((pos, full))
+            rows.append((line_no, key, printed, cands))
+        if not rows or any(not r[3] for r in rows) or len({r[1] for r in rows}) != len(rows):
+            continue
+        n = 1
+        for r in rows:
+            n *= len(r[3])
+        if n > MAX_CANDIDATES:
+            continue
+        if any(k not in known and k not in {r[1] for r in rows} for k in data_rows):
+            continue
+        if any(v is None for k in known for v in known[k]):
+            continue
+        good = []
+        for choice in product(*(r[3] for r in rows)):
+            table = dict(known)
+            for r, (_, full) in zip(rows, choice, strict=True):
+                table[r[1]] = full
+            if all(
+                abs(sum(table[k][c] for k in outcome_rows) - table["total_processed"][c]) < 1e-9
+                and abs(table["new_received"][c] + table["carried_from_prev_year"][c]
+                        - table["total_processed"][c] - table["carried_to_next_year"][c]) < 1e-9
+                for c in range(width)
+            ) and all(abs(sum(v[:-1]) - v[-1]) < 1e-9 for v in table.values()):
+                good.append(choice)
+                if len(good) > 1:
+                    break
+        if len(good) != 1:
+            continue
+        for r, (pos, _) in zip(rows, good[0], strict=True):
+            line_no, key, printed, _ = r
+            numbers = printed.with_columns(pl.Series("_pos", list(pos), dtype=pl.Int32))
+            template = printed.head(1)
+            blanks = [
+                template.with_columns(
+                    pl.lit(p, pl.Int32).alias("_pos"),
+                    pl.lit("").alias("raw_text"),
+                    pl.lit("blank").alias("cell_state"),
+                    pl.lit(None, pl.Float64).alias("value"),
+                    pl.lit(None, pl.String).alias("unit_raw"),
+                    pl.format("line {}, column {} not printed (placed by identities)", pl.col("line_no"), pl.lit(p + 1)).alias("locator"),
+                )
+                for p in range(width)
+                if p not in pos
+            ]
+            out_rows.append(pl.concat([numbers.with_columns(pl.col("_pos").cast(pl.Int32)), *blanks], how="diagonal_relaxed"))
+            out_lines.append((doc_id, line_no, key, " | ".join(printed["raw_text"].to_list()), printed["locator"][0]))
+    if not out_rows:
+        return empty
+    lines = pl.DataFrame(
+        out_lines,
+        schema={"doc_id": pl.String, "line_no": pl.Int32, "row_key": pl.String, "raw_text": pl.String, "locator": pl.String},
+        orient="row",
+    )
+    return pl.concat(out_rows, how="diagonal_relaxed"), lines
 
 
 def _first_occurrence(placed: pl.DataFrame, table_id: str) -> tuple[pl.DataFrame, pl.DataFrame]:

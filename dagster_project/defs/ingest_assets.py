@@ -12,7 +12,7 @@ from dagster_project.defs.resources import WarehousePaths
 from ingest import PARSER_VERSION
 from ingest.decoding import decode_bytes
 from ingest.discovery import landed_frame, read_bytes, scan_landing
-from ingest.frontends import TEXT_FORMATS
+from ingest.frontends import SUPPORTED_FORMATS, TEXT_FORMATS
 from ingest.pipeline import ParsedBatch, parse_documents
 from ingest.registry import registry
 from ingest.warehouse import (
@@ -67,12 +67,49 @@ def landed_files(context: dg.AssetExecutionContext, paths: WarehousePaths) -> dg
     )
 
 
+def _decode_structured(fmt: str, data: bytes) -> tuple[str | None, str | None, str | None, bool]:
+    """HTML (charset from BOM / meta / bytes), DOCX and PDF -> their front end's blocks (paragraphs
+    and expanded table rows) as JSON, read here from the bytes so that the parse stage never needs the
+    file and a file no front end can read is quarantined with its reason. -> (text, encoding, problem,
+    converted_from_traditional)."""
+    from ingest.decoding import _is_traditional, _to_simplified
+    from ingest.frontends import rows
+
+    encoding = fmt
+    try:
+        if fmt == "html":
+            from ingest.frontends import html
+
+            page, encoding, problem = html.decode_html(data)
+            if problem is not None:
+                return None, None, problem, False
+            blocks, problem = html.extract(page), None
+        elif fmt == "docx":
+            from ingest.frontends import docx
+
+            blocks, problem = docx.read(data)
+        else:
+            from ingest.frontends import pdf
+
+            blocks, problem = pdf.read(data)
+    except Exception as e:  # one hostile file never stops the batch: it is recorded with the reason
+        return None, None, f"{fmt} front end failed: {type(e).__name__}: {e}"[:300], False
+    if problem is not None:
+        return None, None, problem, False
+    payload = rows.dumps(blocks)
+    if _is_traditional(payload):
+        return _to_simplified(payload), encoding, None, True
+    return payload, encoding, None, False
+
+
 @dg.asset(
     key=["stage", "decoded_documents"],
     deps=[landed_files],
     group_name="ingest",
     kinds={"python", "parquet"},
-    description="Files not yet read by this parser version, decoded to text (UTF-8, GB18030/GBK, UTF-16 with BOM).",
+    description="Files not yet read by this parser version, decoded: text (UTF-8, GB18030/GBK, UTF-16 with BOM), "
+    "HTML (charset from BOM, meta tag or bytes), DOCX and PDF (read from the bytes into paragraphs and table rows; "
+    "zip bombs, scanned and encrypted PDFs refused with a reason).",
 )
 def decoded_documents(context: dg.AssetExecutionContext, paths: WarehousePaths) -> dg.MaterializeResult:
     started = time.perf_counter()
@@ -91,8 +128,10 @@ def decoded_documents(context: dg.AssetExecutionContext, paths: WarehousePaths) 
             converted = decoded.converted_from_traditional
             if problem is None and rec["source_format"] == "unknown":
                 problem = "unrecognised file format"
+        elif rec["source_format"] in SUPPORTED_FORMATS:
+            text, encoding, problem, converted = _decode_structured(rec["source_format"], read_bytes(rec["abs_path"]))
         else:
-            problem = f"{rec['source_format']} files are not read by parser {PARSER_VERSION} (text and markdown only)"
+            problem = f"{rec['source_format']} files are not read by parser {PARSER_VERSION}"
         rows.append((rec["source_sha256"], rec["source_path"], rec["source_format"], encoding, text, problem, converted))
     for rec in unreadable.filter(pl.col("source_sha256").is_in(list(todo))).iter_rows(named=True):
         rows.append((rec["source_sha256"], rec["source_path"], rec["source_format"], None, None, rec["problem"], False))

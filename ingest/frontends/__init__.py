@@ -2,8 +2,14 @@
 
 - ``lines``: doc_id, line_no, text: the document's readable text in reading order, one row per
   paragraph or table row (table rows tab-joined); read by the narrative and metadata extractors.
-- ``grid``: doc_id, line_no, cell_idx, raw_text, kind ('tab' | 'pipe' | 'para'), locator: one row per
-  cell; read by the template mapper (``ingest.tables``). ``line_no`` ties a cell to its line.
+- ``grid``: doc_id, line_no, cell_idx, raw_text, kind ('tab' | 'pipe' | 'para'), locator, span_copy:
+  one row per cell; read by the template mapper (``ingest.tables``). ``line_no`` ties a cell to its
+  line. ``span_copy`` marks a position covered by a merged cell (HTML rowspan/colspan, DOCX
+  gridSpan/vMerge, PDF merged boxes) that repeats the merged cell's text; text front ends have none.
+
+Formats: txt/md (``text``: decoded text, parsed here, vectorised); html, docx, pdf (``html``, ``docx``,
+``pdf``: read from the bytes in the decode stage into blocks - paragraphs and expanded table rows, see
+``rows`` - stored as JSON in ``text`` and turned into the frames here).
 
 A front end never guesses a value: it only reports what is printed and where.
 """
@@ -12,16 +18,27 @@ from __future__ import annotations
 
 import polars as pl
 
+from ingest.frontends import rows as _rows
 from ingest.frontends.text import cells_frame, lines_frame
 
 # Formats with a front end, by the name dim_source_file uses.
 TEXT_FORMATS = frozenset({"txt", "md"})
-SUPPORTED_FORMATS = TEXT_FORMATS
+# Read from the bytes by the decode stage (html, docx, pdf front ends); their blocks arrive as JSON.
+BLOCK_FORMATS = frozenset({"html", "docx", "pdf"})
+SUPPORTED_FORMATS = TEXT_FORMATS | BLOCK_FORMATS
 
 
 def build(docs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """docs(doc_id, source_format, text) -> (lines, grid) for every document of the batch."""
-    text_docs = docs.filter(pl.col("source_format").is_in(list(TEXT_FORMATS)) | pl.col("source_format").is_null())
+    fmt = pl.col("source_format")
+    text_docs = docs.filter(fmt.is_in(list(TEXT_FORMATS)) | fmt.is_null() | ~fmt.is_in(list(SUPPORTED_FORMATS)))
     lines = lines_frame(text_docs.select("doc_id", "text"))
-    grid = cells_frame(lines)
+    grid = cells_frame(lines).with_columns(pl.lit(False).alias("span_copy"))
+    structured = docs.filter(fmt.is_in(list(BLOCK_FORMATS)))
+    if structured.is_empty():
+        return lines, grid
+    parsed = [(doc_id, _rows.loads(text or "[]")) for doc_id, text in structured.select("doc_id", "text").iter_rows()]
+    s_lines, s_grid = _rows.frames(parsed)
+    lines = pl.concat([lines, s_lines.select(lines.columns)])
+    grid = pl.concat([grid, s_grid.select(grid.columns)])
     return lines, grid

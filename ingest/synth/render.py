@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from .cells import Cell
 from .schema import (
@@ -87,6 +88,117 @@ class LabelStyle:
 
 
 # ------------------------------------------------------------------------------------------------
+# Structured tables (for the HTML/DOCX/PDF renderers in ``formats.py``)
+# ------------------------------------------------------------------------------------------------
+# While a ``capture()`` block is active, every table renderer also records the table it drew as a
+# grid of merged cells (the structure a CMS page or a Word file would have), together with the text
+# lines it returned, so another format can replace those lines by a real table.  Recording never
+# draws from the rng: the text output is byte-identical with or without capture.
+
+
+@dataclass
+class SpanCell:
+    text: str
+    colspan: int = 1
+    rowspan: int = 1
+
+
+@dataclass
+class SpanTable:
+    table: str  # t2 | t3 | t4
+    rows: list[list[SpanCell]]
+    text_lines: list[str]
+    captions_outside: list[str] = field(default_factory=list)  # captions printed as paragraphs
+
+
+_RECORDER: list[SpanTable] | None = None
+
+
+@contextmanager
+def capture():
+    """Record the structured tables drawn inside the block: ``with capture() as tables: ...``."""
+    global _RECORDER
+    prev, _RECORDER = _RECORDER, []
+    try:
+        yield _RECORDER
+    finally:
+        _RECORDER = prev
+
+
+def _record(table: SpanTable) -> None:
+    if _RECORDER is not None:
+        _RECORDER.append(table)
+
+
+def _t2_span_rows(grids: list[tuple[str, list[list[str]]]], width: int = 4) -> list[list[SpanCell]]:
+    """表二 as one 4-column table: caption rows span the width; a short row's spare columns are
+    merged into its label (even sub-tables) or its last cell (odd ones). ``grids`` are unpadded."""
+    rows: list[list[SpanCell]] = []
+    for i, (caption, body) in enumerate(grids):
+        rows.append([SpanCell(caption, colspan=width)])
+        for row in body:
+            cells = [SpanCell(c) for c in row]
+            gap = width - len(cells)
+            if gap > 0:
+                (cells[0] if i % 2 == 0 else cells[-1]).colspan += gap
+            rows.append(cells)
+    return rows
+
+
+_T2_LAST: list[tuple[str, list[list[str]]]] = []
+
+
+def _t3_span_rows(
+    spec: TemplateSpec, note: str, top: str, legal: str, hl: dict, outcome_label: str, data: list[tuple]
+) -> list[list[SpanCell]]:
+    """表三 the way the official form merges it: a 3-column label block and 1+5+1+1 value columns.
+    ``data``: (kind, label, group_label | None, n_children, values) per data row."""
+    cols = [c.key for c in spec.t3_cols]
+    appl = cols[:-1]
+    rows = [
+        [SpanCell(note, colspan=3, rowspan=3), SpanCell(top, colspan=len(appl)), SpanCell(hl["total"], rowspan=3)],
+        [SpanCell(hl[appl[0]], rowspan=2), SpanCell(legal, colspan=len(appl) - 1)],
+        [SpanCell(hl[c]) for c in appl[1:]],
+    ]
+    n_outcome = sum(1 for d in data if d[0] != "L0")
+    group_left = 0
+    for kind, label, group, n_children, vals in data:
+        lab: list[SpanCell] = []
+        if kind == "L0":
+            lab = [SpanCell(label, colspan=3)]
+        elif kind == "first_outcome":
+            lab = [SpanCell(outcome_label, rowspan=n_outcome), SpanCell(label, colspan=2)]
+        elif kind in ("L1", "total"):
+            lab = [SpanCell(label, colspan=2)]
+        else:  # L2
+            if group_left == 0:
+                lab = [SpanCell(group, rowspan=n_children)]
+                group_left = n_children
+            group_left -= 1
+            lab.append(SpanCell(label))
+        rows.append(lab + [SpanCell(v) for v in vals])
+    return rows
+
+
+def _t4_span_rows(review: str, lit: str, without: str, after: str, sub: list[str], data: list[str]):
+    n = len(sub)
+    return [
+        [SpanCell(review, colspan=n), SpanCell(lit, colspan=2 * n)],
+        [SpanCell(s, rowspan=2) for s in sub] + [SpanCell(without, colspan=n), SpanCell(after, colspan=n)],
+        [SpanCell(s) for s in sub + sub],
+        [SpanCell(v) for v in data],
+    ]
+
+
+def _t3_children(spec: TemplateSpec) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for r in spec.t3_data_rows:
+        if r.parent:
+            out[r.parent] = out.get(r.parent, 0) + 1
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
 # Table "grids": lists of rows of cell strings, shared by tab and pipe serialisers
 # ------------------------------------------------------------------------------------------------
 
@@ -111,12 +223,14 @@ def t2_grids(
     ``overrides`` maps (table_id, col_key) to a fixed header text (money columns and their unit)."""
     out = []
     overrides = overrides or {}
+    _T2_LAST.clear()
     for t in spec.t2:
         head = [T2_FIRST_HEADER] + [overrides.get((t.table_id, c.key)) or ls.pick(rng, c) for c in t.cols]
         body = []
         for r in t.rows:
             body.append([ls.pick(rng, r)] + [cells[(t.table_id, r.key, c.key)].raw_text for c in t.cols])
         rows = [head] + body
+        _T2_LAST.append((_caption(rng, ls, t), rows))
         padded = []
         for row in rows:
             gap = width - len(row)
@@ -125,7 +239,7 @@ def t2_grids(
             elif gap > 0:
                 row = row + [""] * gap
             padded.append(row)
-        out.append((_caption(rng, ls, t), padded))
+        out.append((_T2_LAST[-1][0], padded))
     return out
 
 
@@ -224,6 +338,7 @@ def tab_t2(
         lines.append(f"{caption}\t\t\t")
         for row in rows:
             lines.append("\t".join(row))
+    _record(SpanTable("t2", _t2_span_rows(list(_T2_LAST)), list(lines)))
     return lines
 
 
@@ -246,6 +361,8 @@ def tab_t3(rng: random.Random, spec: TemplateSpec, cells: CellMap, ls: LabelStyl
     kinds = _t3_row_kind(spec)
     rows = _rows_by_key(spec)
     outcome_label = ls.pick(rng, next(r for r in spec.t3_rows if not r.data and r.level == 0))
+    children = _t3_children(spec)
+    span_data: list[tuple] = []
     for r in spec.t3_data_rows:
         kind, first_child = kinds[r.key]
         label = ls.pick(rng, r)
@@ -261,9 +378,12 @@ def tab_t3(rng: random.Random, spec: TemplateSpec, cells: CellMap, ls: LabelStyl
         elif kind == "L2":
             group = ls.pick(rng, rows[r.parent]) if first_child else ""
             lab, style_key = ["", group, label], "L2"
+            span_data.append((kind, label, group, children.get(r.parent, 1), [cells[("t3", r.key, c)].raw_text for c in cols]))
         else:  # total
             lab = [label] if ts.total_label_first_col else ["", label]
             style_key = "total"
+        if kind != "L2":
+            span_data.append((kind, label, None, 0, [cells[("t3", r.key, c)].raw_text for c in cols]))
         pad = ts.pads[style_key] + (1 if rng.random() < ts.jitter_p else 0)
         vals = [cells[("t3", r.key, c)].raw_text for c in cols]
         trail = [""] * ts.trails[style_key]
@@ -276,6 +396,7 @@ def tab_t3(rng: random.Random, spec: TemplateSpec, cells: CellMap, ls: LabelStyl
         ):
             vals = vals + ["0"]
         lines.append("\t".join(lab + [""] * pad + vals + trail))
+    _record(SpanTable("t3", _t3_span_rows(spec, note, top, legal, hl, outcome_label, span_data), list(lines)))
     return lines
 
 
@@ -298,7 +419,9 @@ def tab_t4(
     h2 = sub + [without] + [""] * (n - 1) + [after] + [""] * (n - 1)
     h3 = [""] * n + sub + sub
     data = [cells[("t4", r, c)].raw_text for r, c in t4_physical_order()]
-    return ["\t".join(h1), "\t".join(h2), "\t".join(h3), "\t".join(data + ([""] if trailing else []))]
+    out = ["\t".join(h1), "\t".join(h2), "\t".join(h3), "\t".join(data + ([""] if trailing else []))]
+    _record(SpanTable("t4", _t4_span_rows(review, lit, without, after, sub, data), list(out)))
+    return out
 
 
 # ------------------------------------------------------------------------------------------------
@@ -364,6 +487,7 @@ def pipe_t2(
             lines += [f"**{caption}**" if ps.caption_bold else caption, ""]
             lines += ps.table(rows)
             lines.append("")
+        _record(SpanTable("t2", _t2_span_rows(list(_T2_LAST)), list(lines)))
         return lines
     grid: list[list[str]] = []
     for caption, rows in t2_grids(rng, spec, cells, ls, right_align=True, width=4, overrides=overrides):
@@ -372,7 +496,9 @@ def pipe_t2(
             if ps.repeat_spans and row[1] == "" and row[-1] != "":  # right-aligned single value
                 row = [row[0]] * 3 + [row[-1]]
             grid.append(row)
-    return ps.table(grid)
+    out = ps.table(grid)
+    _record(SpanTable("t2", _t2_span_rows(list(_T2_LAST)), list(out)))
+    return out
 
 
 def pipe_t3(
@@ -397,6 +523,10 @@ def pipe_t3(
     kinds = _t3_row_kind(spec)
     rows = _rows_by_key(spec)
     outcome_label = ls.pick(rng, next(r for r in spec.t3_rows if not r.data and r.level == 0))
+    children = _t3_children(spec)
+    span_data: list[tuple] = []
+    children = _t3_children(spec)
+    span_data: list[tuple] = []
     for r in spec.t3_data_rows:
         kind, first_child = kinds[r.key]
         label = ls.pick(rng, r)
@@ -408,8 +538,12 @@ def pipe_t3(
         else:
             group = ls.pick(rng, rows[r.parent]) if (rep or first_child) else ""
             lab = [outcome_label if rep else "", group, label]
-        grid.append(lab + [cells[("t3", r.key, c)].raw_text for c in cols])
-    return ps.table(grid)
+        vals = [cells[("t3", r.key, c)].raw_text for c in cols]
+        span_data.append((kind, label, lab[1] if kind == "L2" else None, children.get(r.parent, 1), vals))
+        grid.append(lab + vals)
+    out = ps.table(grid)
+    _record(SpanTable("t3", _t3_span_rows(spec, note, top, legal, hl, outcome_label, span_data), list(out)))
+    return out
 
 
 def pipe_t4(
@@ -422,4 +556,6 @@ def pipe_t4(
     h2 = sub + _fill([without] + [""] * (n - 1) + [after] + [""] * (n - 1), rep)
     h3 = (sub if rep else [""] * n) + sub + sub
     data = [cells[("t4", r, c)].raw_text for r, c in t4_physical_order()]
-    return ps.table([h1, h2, h3, data])
+    out = ps.table([h1, h2, h3, data])
+    _record(SpanTable("t4", _t4_span_rows(review, lit, without, after, sub, data), list(out)))
+    return out

@@ -157,3 +157,41 @@ def test_headings_only_report_has_no_table_facts():
     assert result.cells.is_empty()
     row = result.versions.row(0, named=True)
     assert (row["has_t3"], row["has_t4"], row["v2019_headings"]) == (False, False, 5)
+
+
+def _t3_table(version: str, values: dict[str, list[str]]) -> str:
+    lines = ["三、收到和处理政府信息公开申请情况", *t3_header_lines()]
+    for d in registry().t3_data_rows(version):
+        key = d["key"]
+        cells = values.get(key, ["0"] * 7)
+        lines.append("\t".join([label(version, key), *cells]))
+    return "\n".join(lines)
+
+
+def test_short_row_placed_only_when_identities_confirm_it():
+    """A PDF text line drops blank cells: 予以公开 prints '2 2' for 7 columns. Only natural_person
+    satisfies 三(七) = sum of outcomes per column, so that placement is used, with an info warning."""
+    full = {"new_received": ["2", "0", "0", "0", "0", "0", "2"], "total_processed": ["2", "0", "0", "0", "0", "0", "2"],
+            "granted": ["2", "2"]}
+    result = parse(_t3_table("v2019", full))
+    assert cell(result, "t3", "granted", "natural_person")["value"] == 2
+    assert cell(result, "t3", "granted", "commercial_enterprise")["cell_state"] == "blank"
+    assert cell(result, "t3", "granted", "total")["value"] == 2
+    codes = result.warnings["code"].to_list()
+    assert "alignment_confirmed_by_identities" in codes and "ambiguous_alignment" not in codes
+    assert result.warnings.filter(pl.col("severity") == "warn").is_empty()
+
+
+def test_short_row_left_ambiguous_when_identities_do_not_decide():
+    # row total broken (2 + 3 != 2 ... no placement sums), and a second case where the column
+    # identities cannot be checked because a row of the table is missing
+    broken = {"new_received": ["2", "0", "0", "0", "0", "0", "2"], "total_processed": ["2", "0", "0", "0", "0", "0", "2"],
+              "granted": ["2", "3"]}
+    result = parse(_t3_table("v2019", broken))
+    assert result.cells.filter((pl.col("table_id") == "t3") & (pl.col("row_key") == "granted")).is_empty()
+    assert "ambiguous_alignment" in result.warnings["code"].to_list()
+    text = _t3_table("v2019", {**broken, "granted": ["2", "2"]})
+    text = "\n".join(ln for ln in text.split("\n") if not ln.startswith(label("v2019", "carried_to_next_year")))
+    result = parse(text)
+    assert result.cells.filter((pl.col("table_id") == "t3") & (pl.col("row_key") == "granted")).is_empty()
+    assert "ambiguous_alignment" in result.warnings["code"].to_list()

@@ -1,0 +1,208 @@
+"""HTML front end: a real HTML parser (selectolax/lexbor), the report body found among the site
+chrome, tables expanded by rowspan/colspan into a grid.
+
+Nothing is fetched (no scripts, images, frames or external entities: the parser only builds a tree)
+and no entity beyond HTML's own is resolved (the parser's HTML5 character references); ``&nbsp;``
+cells are blank. Charset: BOM, then the ``<meta charset>`` / ``http-equiv`` declaration, then the
+bytes (UTF-8, else GB18030 which covers GBK/GB2312).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from ingest.frontends.rows import Block, expand, para
+
+# Elements that are never report text.
+_SKIP = {
+    "script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas", "head",
+    "nav", "header", "footer", "aside", "form", "button", "select", "input", "textarea", "img",
+}
+_BLOCK = {
+    "p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4",
+    "h5", "h6", "blockquote", "pre", "center", "tr", "caption", "hr", "address", "figure", "figcaption",
+    "td", "th", "tbody", "thead", "tfoot",  # reached only inside layout tables
+}
+# class/id words of site chrome (navigation, breadcrumbs, related links, share bars, footers)
+_CHROME_RE = re.compile(
+    r"(^|[\s_-])(nav|navbar|menu|breadcrumb|crumb|footer|foot|bottom|header|top-?bar|sidebar|side|"
+    r"related|relevant|xglj|links?|share|fenxiang|copyright|banner|search|login|toolbar)([\s_-]|$)",
+    re.I,
+)
+# class/id words of the article body in common CMSs (TRS, 政府网站集约化平台, …)
+_BODY_RE = re.compile(r"TRS_Editor|TRS_UEDITOR|zoom|article|content|detail|main[-_]?text|wenzhang|zw|text", re.I)
+_META_RE = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_\-]+)", re.I)
+_ENCODING_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030"}
+
+
+def decode_html(data: bytes) -> tuple[str | None, str | None, str | None]:
+    """bytes -> (text, encoding, problem). BOM > meta charset > UTF-8 > GB18030."""
+    for bom, enc in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if data.startswith(bom):
+            try:
+                return data[len(bom):].decode(enc), enc, None
+            except UnicodeDecodeError:
+                return None, None, f"invalid {enc} after its byte-order mark"
+    candidates = []
+    m = _META_RE.search(data[:8192])
+    if m:
+        declared = m.group(1).decode("ascii", "ignore").lower()
+        declared = _ENCODING_ALIASES.get(declared, declared)
+        try:
+            codecs.lookup(declared)
+            candidates.append(declared)
+        except LookupError:
+            pass
+    candidates += [e for e in ("utf-8", "gb18030") if e not in candidates]
+    for enc in candidates:
+        try:
+            return data.decode(enc), enc, None
+        except UnicodeDecodeError:
+            continue
+    return None, None, "HTML could not be decoded as its declared charset, UTF-8 or GB18030/GBK"
+
+
+def _is_chrome(node: LexborNode) -> bool:
+    attrs = node.attributes
+    ident = " ".join(v for k, v in attrs.items() if k in ("class", "id", "role") and v)
+    return bool(ident) and bool(_CHROME_RE.search(ident))
+
+
+def find_body(tree: LexborHTMLParser) -> LexborNode | None:
+    """The element holding the report: a CMS article container if one has the tables or most text,
+    else <body>."""
+    body = tree.body
+    if body is None:
+        return tree.root
+    best, best_score = None, 0
+    for node in body.css("div, article, section, td, main"):
+        ident = " ".join(v for k, v in node.attributes.items() if k in ("class", "id") and v)
+        if not ident or not _BODY_RE.search(ident) or _CHROME_RE.search(ident):
+            continue
+        text_len = len(node.text(strip=True))
+        score = text_len + 100_000 * len(node.css("table"))
+        if score > best_score:
+            best, best_score = node, score
+    if best is not None and best_score >= 200:
+        return best
+    return body
+
+
+class _Walker:
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self.buf: list[str] = []
+        self.n_tables = 0
+        self.n_paras = 0
+
+    def flush(self) -> None:
+        text = "".join(self.buf).replace("\r", "")
+        self.buf = []
+        for piece in text.split("\n"):
+            piece = piece.strip()
+            if piece:
+                self.n_paras += 1
+                self.blocks.append(para(piece, f"html block {self.n_paras}"))
+
+    def walk(self, node: LexborNode) -> None:
+        for child in node.iter(include_text=True):
+            tag = child.tag
+            if tag == "-text":
+                self.buf.append(child.text_content or "")
+            elif tag in _SKIP or tag == "-comment":
+                continue
+            elif tag == "table":
+                self.flush()
+                if _has_nested_table(child):
+                    # a layout table (old CMS pages wrap the article in one): read its cells as blocks
+                    self.walk(child)
+                else:
+                    self.table(child)
+            elif tag == "br":
+                self.buf.append("\n")
+            elif tag in _BLOCK:
+                if _is_chrome(child):
+                    continue
+                self.flush()
+                self.walk(child)
+                self.flush()
+            else:
+                if _is_chrome(child):
+                    continue
+                self.walk(child)
+
+    def table(self, table: LexborNode) -> None:
+        self.n_tables += 1
+        t = self.n_tables
+        rows: list[list[tuple[str, int, int, str]]] = []
+        for tr in _own_rows(table):
+            r = len(rows) + 1
+            cells = []
+            for c, cell in enumerate(_own_cells(tr), start=1):
+                cells.append((_cell_text(cell), _int_attr(cell, "colspan"), _int_attr(cell, "rowspan"),
+                              f"table {t}, row {r}, cell {c}"))
+            rows.append(cells)
+        for texts, locs, copies in expand(rows):
+            if any(x.strip() and x.strip() != "\xa0" for x in texts):
+                self.blocks.append(Block("tab", texts, locs, copies))
+        # a table nested in a cell is read with its cell's text; its rows are not walked again
+
+
+def _has_nested_table(table: LexborNode) -> bool:
+    return len(table.css("table")) > 1  # the match includes the table itself
+
+
+def _own_rows(table: LexborNode) -> list[LexborNode]:
+    out = []
+    for child in table.iter():
+        if child.tag == "tr":
+            out.append(child)
+        elif child.tag in ("thead", "tbody", "tfoot"):
+            out.extend(c for c in child.iter() if c.tag == "tr")
+    return out
+
+
+def _own_cells(tr: LexborNode) -> list[LexborNode]:
+    return [c for c in tr.iter() if c.tag in ("td", "th")]
+
+
+def _cell_text(cell: LexborNode) -> str:
+    parts: list[str] = []
+
+    def rec(node: LexborNode) -> None:
+        for child in node.iter(include_text=True):
+            if child.tag == "-text":
+                parts.append(child.text_content or "")
+            elif child.tag in _SKIP or child.tag == "-comment":
+                continue
+            elif child.tag in ("br", "p", "div", "li", "tr"):
+                parts.append(" ")
+                rec(child)
+                parts.append(" ")
+            else:
+                rec(child)
+
+    rec(cell)
+    return " ".join("".join(parts).split())
+
+
+def _int_attr(node: LexborNode, name: str) -> int:
+    raw = node.attributes.get(name)
+    if not raw:
+        return 1
+    m = re.match(r"\s*(\d+)", raw)
+    return int(m.group(1)) if m and int(m.group(1)) > 0 else 1
+
+
+def extract(html: str) -> list[Block]:
+    """Decoded HTML -> blocks (paragraphs and expanded table rows) of the report body."""
+    tree = LexborHTMLParser(html)
+    root = find_body(tree)
+    w = _Walker()
+    if root is not None:
+        w.walk(root)
+    w.flush()
+    return w.blocks
