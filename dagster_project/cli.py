@@ -157,9 +157,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
-    from ingest.synth import generate_corpus
+    if args.formats:
+        from ingest.synth.formats import generate_formats_corpus
 
-    paths = generate_corpus(Path(args.out), args.n, args.seed)
+        paths = generate_formats_corpus(Path(args.out), args.n, args.seed, formats=tuple(args.formats.split(",")))
+    else:
+        from ingest.synth import generate_corpus
+
+        paths = generate_corpus(Path(args.out), args.n, args.seed)
     print(f"wrote {len(paths)} reports and truth.jsonl to {args.out}")
     return 0
 
@@ -193,6 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--out", required=True)
     synth.add_argument("--n", type=int, default=100)
     synth.add_argument("--seed", type=int, default=1)
+    synth.add_argument("--formats", help="comma-separated file formats, e.g. txt,md,html,docx,pdf "
+                                         "(default: text layouts only)")
     synth.set_defaults(func=_cmd_synth)
     ev = sub.add_parser("eval", help="run a generated corpus and print cell precision/recall against its truth")
     ev.add_argument("--corpus", required=True)

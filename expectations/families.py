@@ -392,7 +392,7 @@ class Context:
         ids = pl.DataFrame({"report_id": self.ids, "ridx": np.arange(self.n, dtype=np.int64)})
         w = warnings.join(ids, on="report_id").with_columns(pl.col("code").fill_null("unspecified"))
         known: dict[str, set[str]] = {}
-        for version, vf in self._vframes.items():
+        for vf in self._vframes.values():
             for c in vf.columns:
                 t, r, _ = c.split("__")
                 known.setdefault(t, set()).add(r)
@@ -825,7 +825,7 @@ def validate_derived(ctx: Context, computed: list, gx_and_context) -> list:
 
     gx, context = gx_and_context
     data = {}
-    for k, (rule, comp) in enumerate(computed):
+    for k, (_rule, comp) in enumerate(computed):
         for side, values in (("lhs", comp.lhs), ("rhs", comp.rhs)):
             col = np.where(comp.applicable, values, np.nan)
             # GE copies the frame for every metric: float32 where exact (integral counts below 2**24)

@@ -97,6 +97,10 @@ _SECTION_HEADING_RE = r"^\s*(?:#+\s*)?(?:[一二三四五六七八九十]+、|[�
 
 
 _SENTENCE_END = r"[。；;！!？?：:”」）)]\s*$"
+# No real sentence is this long; a longer "sentence" (a minified page, a pasted blob, a hostile file)
+# is cut here so that per-match work on it stays bounded.
+MAX_SENTENCE_CHARS = 1000
+MAX_PARAGRAPH_CHARS = 20_000
 
 
 def sentences_frame(lines: pl.DataFrame) -> pl.DataFrame:
@@ -122,7 +126,7 @@ def sentences_frame(lines: pl.DataFrame) -> pl.DataFrame:
         .group_by("doc_id", "_para", maintain_order=True)
         .agg(pl.col("line_no").first(), pl.col("text").str.join(""), pl.col("_heading").first())
     )
-    paras = paras.with_columns(
+    paras = paras.with_columns(pl.col("text").str.slice(0, MAX_PARAGRAPH_CHARS)).with_columns(
         pl.when(pl.col("_heading") & (pl.col("text").str.len_chars() < 60))
         .then(pl.col("text"))
         .forward_fill()
@@ -133,7 +137,7 @@ def sentences_frame(lines: pl.DataFrame) -> pl.DataFrame:
     return (
         paras.with_columns(pl.col("text").str.replace_all(r"([。；;！!？?])", "$1\u0000").str.split("\u0000").alias("sentence"))
         .explode("sentence")
-        .with_columns(pl.col("sentence").str.strip_chars())
+        .with_columns(pl.col("sentence").str.slice(0, MAX_SENTENCE_CHARS).str.strip_chars())
         .filter(pl.col("sentence") != "")
         .with_columns((pl.int_range(pl.len()).over("doc_id", "line_no") + 1).alias("sentence_no"))
         .select("doc_id", "line_no", "sentence_no", "sentence", "section_title")

@@ -73,9 +73,19 @@ def map_tables(grid: pl.DataFrame) -> TableResult:
     )
 
     docs = grid.select("doc_id").unique()
-    presence = cells.group_by("doc_id").agg(
+    # a table is present when it prints a value, placed or not: a number kept only in a warning
+    # (a row that could not be placed) makes its rules not assessable, never "table absent"
+    printed = pl.concat(
         [
-            (pl.col("table_id").str.starts_with(prefix) & (pl.col("cell_state") != "blank")).any().alias(name)
+            cells.filter(pl.col("cell_state") != "blank").select("doc_id", "table_id"),
+            warnings.filter((pl.col("severity") == "warn") & pl.col("raw_text").str.contains(r"\d")).select(
+                "doc_id", "table_id"
+            ),
+        ]
+    )
+    presence = printed.group_by("doc_id").agg(
+        [
+            pl.col("table_id").str.starts_with(prefix).any().alias(name)
             for prefix, name in (("t2_", "has_t2"), ("t3", "has_t3"), ("t4", "has_t4"))
         ]
     )

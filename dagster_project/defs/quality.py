@@ -101,7 +101,11 @@ _RULE_CATALOGUE = dg.AssetKey(["raw", "rule_catalogue"])
 )
 def rule_results(context: dg.AssetExecutionContext, paths: WarehousePaths):
     from expectations.families import rule_catalogue
-    from expectations.runner import build_data_docs, run_rules, summarise  # GE imports are slow: only when run
+    from expectations.runner import (  # GE imports are slow: only when run
+        build_data_docs,
+        run_rules,
+        summarise,
+    )
 
     started = time.perf_counter()
     with connect(paths.warehouse_file, read_only=True) as con:
