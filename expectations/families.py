@@ -912,18 +912,9 @@ def derived_rows(ctx: Context, rule: DerivedRule, comp: Computed, gx_result) -> 
         )
         .otherwise(pl.col("_reason").fill_null("not assessable"))
     )
-    return df.select(
-        "report_id",
-        pl.lit(rule.rule_id).alias("rule_id"),
-        pl.lit(rule.identity_id).alias("identity_id"),
-        pl.lit(rule.rule_family).alias("rule_family"),
-        pl.lit(rule.severity).alias("severity"),
-        "status",
-        "lhs",
-        "rhs",
-        detail.alias("detail"),
-        pl.lit(gx_result.expectation_config.type).alias("expectation"),
-    )
+    from .runner import result_rows
+
+    return result_rows(df, rule, detail, gx_result.expectation_config.type)
 
 
 def run_derived(con, vframes: dict, warnings: pl.DataFrame, gx_and_context) -> list[pl.DataFrame]:

@@ -475,6 +475,11 @@ def _rule_rows(vf: VersionFrame, rule: RuleInstance, gx_result, col_index: dict[
         .then(na_reason)
         .otherwise(pl.lit("not assessable: a cell has no usable value"))
     )
+    return result_rows(df, rule, detail, gx_result.expectation_config.type)
+
+
+def result_rows(df: pl.DataFrame, rule, detail: pl.Expr, expectation_type: str) -> pl.DataFrame:
+    """One rule's outcome per report, in the columns of raw.rule_results."""
     return df.select(
         "report_id",
         pl.lit(rule.rule_id).alias("rule_id"),
@@ -485,7 +490,7 @@ def _rule_rows(vf: VersionFrame, rule: RuleInstance, gx_result, col_index: dict[
         "lhs",
         "rhs",
         detail.alias("detail"),
-        pl.lit(gx_result.expectation_config.type).alias("expectation"),
+        pl.lit(expectation_type).alias("expectation"),
     )
 
 

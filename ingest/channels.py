@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ingest.narrative import _to_number, sentences_frame
+from ingest.narrative import FACT_SCHEMA, _to_number, sentences_frame
 
 CHANNELS = (
     "portal_website",
@@ -352,15 +352,4 @@ def channel_facts(lines: pl.DataFrame, sentences: pl.DataFrame | None = None) ->
 
 
 def _empty() -> pl.DataFrame:
-    return pl.DataFrame(
-        schema={
-            "doc_id": pl.String,
-            "metric": pl.String,
-            "value": pl.Float64,
-            "unit_raw": pl.String,
-            "qualifier": pl.String,
-            "is_zero_phrase": pl.Boolean,
-            "evidence": pl.String,
-            "locator": pl.String,
-        }
-    )
+    return pl.DataFrame(schema=FACT_SCHEMA)

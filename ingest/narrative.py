@@ -234,16 +234,18 @@ def partial_period(lines: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+# The frame every narrative extractor returns (sentence figures, channel figures).
+FACT_SCHEMA = {
+    "doc_id": pl.String,
+    "metric": pl.String,
+    "value": pl.Float64,
+    "unit_raw": pl.String,
+    "qualifier": pl.String,
+    "is_zero_phrase": pl.Boolean,
+    "evidence": pl.String,
+    "locator": pl.String,
+}
+
+
 def _empty() -> pl.DataFrame:
-    return pl.DataFrame(
-        schema={
-            "doc_id": pl.String,
-            "metric": pl.String,
-            "value": pl.Float64,
-            "unit_raw": pl.String,
-            "qualifier": pl.String,
-            "is_zero_phrase": pl.Boolean,
-            "evidence": pl.String,
-            "locator": pl.String,
-        }
-    )
+    return pl.DataFrame(schema=FACT_SCHEMA)
