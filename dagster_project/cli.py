@@ -37,6 +37,9 @@ def run_pipeline(landing: Path, warehouse: Path, *, quiet: bool = False, log_lev
     """Materialize every asset (and its checks) through the job the UI shows; True on success."""
     os.environ["OGI_LANDING_DIR"] = str(landing.resolve())
     os.environ["OGI_WAREHOUSE"] = str(warehouse.resolve())
+    if log_level in ("WARNING", "ERROR") and not quiet:
+        # the console hides info logs: long stages print their progress lines to stderr instead
+        os.environ["OGI_PROGRESS"] = "stderr"
     quiet_telemetry()
     ensure_dbt_manifest()
     import dagster as dg
@@ -74,10 +77,10 @@ def run_pipeline(landing: Path, warehouse: Path, *, quiet: bool = False, log_lev
 
 def _print_steps(instance, run_id: str) -> None:
     """One line per step with its outcome and duration (the Dagster event log has the detail)."""
-    for stat in sorted(instance.get_run_step_stats(run_id), key=lambda s: s.start_time or 0):
-        took = (stat.end_time or 0) - (stat.start_time or 0)
+    for stat in sorted(instance.get_run_step_stats(run_id), key=lambda s: s.start_time or float("inf")):
         status = stat.status.value.lower() if stat.status else "?"
-        print(f"  {status:<8} {took:6.1f} s  {stat.step_key}")
+        took = f"{stat.end_time - stat.start_time:6.1f} s" if stat.start_time and stat.end_time else "     -  "
+        print(f"  {status:<8} {took}  {stat.step_key}")
 
 
 def file_changes(warehouse: Path, since) -> dict[str, int]:
@@ -95,12 +98,37 @@ def file_changes(warehouse: Path, since) -> dict[str, int]:
             [since, since, since],
         ).fetchone()
         gone = con.execute("select count(*) from raw.landed_files where not is_present").fetchone()[0]
+        quarantined = con.execute(
+            "select source_path, reason from raw.source_files where ingest_status = 'quarantined' "
+            "and first_seen_at >= ? order by source_path",
+            [since],
+        ).fetchall()
+        superseded = _superseded_since(con, since)
     finally:
         con.close()
-    return {"new": new, "changed": changed, "no_longer_in_landing": gone}
+    return {"new": new, "changed": changed, "quarantined": quarantined, "superseded": superseded,
+            "no_longer_in_landing": gone}
 
 
-def print_summary(landing: Path, warehouse: Path, seconds: float, started_at=None) -> None:
+def _superseded_since(con, since) -> list[tuple[str, str]]:
+    """(old path, new path) for reports that a file first seen in this run superseded."""
+    have = {r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_schema = 'marts' and table_name = 'dim_report'"
+    ).fetchall()}
+    if "superseded_by_report_id" not in have:
+        return []
+    return con.execute(
+        """select old.source_path, new.source_path from marts.dim_report old
+           join marts.dim_report new on new.report_id = old.superseded_by_report_id
+           where new.first_seen_at >= ? order by old.source_path""",
+        [since],
+    ).fetchall()
+
+
+LISTED = 10  # files listed by name in the run summary, per kind
+
+
+def print_summary(landing: Path, warehouse: Path, seconds: float, started_at=None, skipped_marts: bool = False) -> None:
     import duckdb
 
     from ingest.warehouse import serving_path_for
@@ -113,6 +141,7 @@ def print_summary(landing: Path, warehouse: Path, seconds: float, started_at=Non
             "select ingest_status, count(*) from marts.dim_source_file group by 1 order by 1"
         ).fetchall()
         reports = con.execute("select count(*) from marts.dim_report").fetchone()[0]
+        current = con.execute("select count(*) from marts.dim_report where is_current").fetchone()[0]
         marts = con.execute(
             "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
         ).fetchall()
@@ -129,8 +158,18 @@ def print_summary(landing: Path, warehouse: Path, seconds: float, started_at=Non
     print(f"  landing directory : {landing}")
     print(f"  files seen        : {total_files} (" + ", ".join(f"{s} {n}" for s, n in files) + ")")
     if changes is not None:
-        print("  this run          : " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in changes.items()))
-    print(f"  reports           : {reports}")
+        print("  this run          : " + ", ".join(
+            f"{k.replace('_', ' ')} {len(v) if isinstance(v, list) else v}" for k, v in changes.items()))
+        for path, reason in changes["quarantined"][:LISTED]:
+            print(f"    quarantined     : {path}: {reason}")
+        for old, new in changes["superseded"][:LISTED]:
+            print(f"    superseded      : {old} -> {new} (corrected republication, same agency and year)")
+        hidden = max(0, len(changes["quarantined"]) - LISTED) + max(0, len(changes["superseded"]) - LISTED)
+        if hidden:
+            print(f"    … and {hidden} more (marts.dim_source_file: ingest_status, reason, superseded_by_report_id)")
+    if skipped_marts:
+        print("  marts             : nothing changed since the last refresh; marts, rules and serving copy kept")
+    print(f"  reports           : {reports} ({current} current, {reports - current} superseded)")
     print("  rows per mart     : " + ", ".join(f"{t} {n}" for t, n in counts.items()))
     if failing:
         print("  rules failing     : " + ", ".join(f"{sev}: {r} report(s), {n} rule(s)" for sev, r, n in failing))
@@ -152,7 +191,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if not ok:
         print("ogi run: the pipeline failed (see the step errors above)", file=sys.stderr)
         return 1
-    print_summary(landing.resolve(), warehouse.resolve(), time.perf_counter() - started, started_at)
+    from ingest.warehouse import serving_path_for
+
+    serving = serving_path_for(warehouse)
+    kept = serving.exists() and serving.stat().st_mtime < started_at.timestamp()
+    print_summary(landing.resolve(), warehouse.resolve(), time.perf_counter() - started, started_at, skipped_marts=kept)
     return 0
 
 
@@ -164,7 +207,7 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     else:
         from ingest.synth import generate_corpus
 
-        paths = generate_corpus(Path(args.out), args.n, args.seed)
+        paths = generate_corpus(Path(args.out), args.n, args.seed, republish_rate=args.republish_rate)
     print(f"wrote {len(paths)} reports and truth.jsonl to {args.out}")
     return 0
 
@@ -200,6 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--seed", type=int, default=1)
     synth.add_argument("--formats", help="comma-separated file formats, e.g. txt,md,html,docx,pdf "
                                          "(default: text layouts only)")
+    synth.add_argument("--republish-rate", type=float, default=0.0,
+                       help="share of reports that also get a corrected republication (text layouts only)")
     synth.set_defaults(func=_cmd_synth)
     ev = sub.add_parser("eval", help="run a generated corpus and print cell precision/recall against its truth")
     ev.add_argument("--corpus", required=True)

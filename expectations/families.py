@@ -288,7 +288,7 @@ class Context:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, vframes: dict, warnings: pl.DataFrame, schema: dict):
         self.schema = schema
-        have = _columns(con, "marts", "dim_report")
+        have = table_columns(con, "marts", "dim_report")
 
         def col(name: str, default: str) -> str:
             return name if name in have else f"{default} as {name}"
@@ -299,7 +299,10 @@ class Context:
                       {col('report_year', 'null::integer')},
                       coalesce({col('has_t2', 'false').split(' as ')[0]}, false) as has_t2,
                       coalesce(has_t3, false) as has_t3, coalesce(has_t4, false) as has_t4
-                   from marts.dim_report order by report_id"""
+                   from marts.dim_report
+                   -- superseded editions are not validated: their corrections are (see dim_report)
+                   where {'is_current' if 'is_current' in have else 'true'}
+                   order by report_id"""
             )
             .pl()
             .with_row_index("ridx")
@@ -728,7 +731,7 @@ def _compute_nt(ctx: Context, rule: DerivedRule, narr: dict[str, pl.DataFrame]) 
     return _combine(ctx, rule, lhs, rhs, cells, extra, note)
 
 
-def _columns(con, schema: str, table: str) -> set[str]:
+def table_columns(con, schema: str, table: str) -> set[str]:
     return {
         r[0]
         for r in con.execute(
@@ -760,7 +763,7 @@ def compute_all(con, vframes: dict, warnings: pl.DataFrame, rules: list[DerivedR
         schema={"ridx": pl.Int64, "template_version": pl.String, "row_key": pl.String, "applicant_type": pl.String, "value": pl.Float64}
     )
     if _exists(con, "marts", "fct_parse_warnings"):
-        raw = "raw_text" if "raw_text" in _columns(con, "marts", "fct_parse_warnings") else "null::varchar as raw_text"
+        raw = "raw_text" if "raw_text" in table_columns(con, "marts", "fct_parse_warnings") else "null::varchar as raw_text"
         bad = (
             con.sql(
                 f"""select report_id, code, table_id || coalesce('.' || row_key, '') as "where", {raw}

@@ -550,11 +550,14 @@ def run_rules(
     else:
         con = duckdb.connect(str(warehouse_path), read_only=True)
     try:
+        # superseded editions are not validated: their corrections are (see dim_report)
+        current_only = "where is_current" if "is_current" in families.table_columns(con, "marts", "dim_report") else ""
         reports = con.sql(
-            """
+            f"""
             select report_id, template_version,
                 coalesce(has_t3, false) as has_t3, coalesce(has_t4, false) as has_t4
             from marts.dim_report
+            {current_only}
             """
         ).pl()
         if _table_exists(con, "marts", "fct_parse_warnings"):

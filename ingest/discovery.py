@@ -6,6 +6,7 @@ import hashlib
 import io
 import os
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +28,11 @@ class LandedFile:
     bytes: int
     source_format: str
     problem: str | None  # why the file cannot be read at all (link, unreadable, too large)
+    mtime_ns: int | None = None
+
+
+# What an earlier scan learnt about a file: abs_path -> (bytes, mtime_ns, sha256, format).
+KnownFiles = dict[str, tuple[int, int, str, str]]
 
 
 def sniff_format(head: bytes, path: Path | None = None) -> str:
@@ -80,16 +86,28 @@ def _hash_file(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def scan_landing(landing_dir: Path) -> list[LandedFile]:
-    """Every file below ``landing_dir``: links and unreadable files are listed with a problem."""
+def scan_landing(
+    landing_dir: Path,
+    known: KnownFiles | None = None,
+    on_file: Callable[[], None] | None = None,
+) -> list[LandedFile]:
+    """Every file below ``landing_dir``: links and unreadable files are listed with a problem.
+
+    A file whose size and modification time (ns) equal those in ``known`` is not read again: its
+    hash and format are taken from there, as rsync and git do. A rewrite that keeps both the size
+    and the nanosecond mtime goes unnoticed; delete the stage directory to force a full re-read.
+    """
     landing_dir = Path(landing_dir)
+    known = known or {}
     found: list[LandedFile] = []
     for root, dirs, files in os.walk(landing_dir, followlinks=False):
         dirs.sort()
         for name in sorted(files):
             path = Path(root) / name
             rel = path.relative_to(landing_dir).as_posix()
-            found.append(_inspect(path, rel))
+            found.append(_inspect(path, rel, known))
+            if on_file is not None:
+                on_file()
         for name in dirs:
             if (Path(root) / name).is_symlink():
                 rel = (Path(root) / name).relative_to(landing_dir).as_posix()
@@ -98,21 +116,39 @@ def scan_landing(landing_dir: Path) -> list[LandedFile]:
     return found
 
 
-def _inspect(path: Path, rel: str) -> LandedFile:
+def count_files(landing_dir: Path) -> int:
+    return sum(len(files) for _, _, files in os.walk(landing_dir, followlinks=False))
+
+
+def _inspect(path: Path, rel: str, known: KnownFiles) -> LandedFile:
     if path.is_symlink():
         return LandedFile(rel, str(path), None, 0, "unknown", "symbolic link: links are not followed")
     try:
-        size = path.stat().st_size
+        stat = path.stat()
+        size, mtime_ns = stat.st_size, stat.st_mtime_ns
+        seen = known.get(str(path))
+        if seen is not None and seen[0] == size and seen[1] == mtime_ns and size <= MAX_FILE_BYTES:
+            return LandedFile(rel, str(path), seen[2], size, seen[3], None, mtime_ns)
         if size > MAX_FILE_BYTES:
             sha, size = _hash_file(path)
             return LandedFile(rel, str(path), sha, size, "unknown",
-                              f"file is {size} bytes, above the {MAX_FILE_BYTES}-byte cap; not read")
+                              f"file is {size} bytes, above the {MAX_FILE_BYTES}-byte cap; not read", mtime_ns)
         with path.open("rb") as fh:
             head = fh.read(_SNIFF_BYTES)
         sha, size = _hash_file(path)
     except OSError as exc:
         return LandedFile(rel, str(path), None, 0, "unknown", f"file could not be read: {exc.strerror or exc}")
-    return LandedFile(rel, str(path), sha, size, sniff_format(head, path), None)
+    return LandedFile(rel, str(path), sha, size, sniff_format(head, path), None, mtime_ns)
+
+
+def known_files(previous_scan: pl.DataFrame) -> KnownFiles:
+    """The readable files of an earlier ``landed_frame``, for ``scan_landing(known=...)``."""
+    if "mtime_ns" not in previous_scan.columns:
+        return {}
+    rows = previous_scan.filter(pl.col("problem").is_null() & pl.col("mtime_ns").is_not_null()).select(
+        "abs_path", "bytes", "mtime_ns", "source_sha256", "source_format"
+    )
+    return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows.iter_rows()}
 
 
 def landed_frame(files: list[LandedFile], seen_at: datetime | None = None) -> pl.DataFrame:
@@ -125,6 +161,7 @@ def landed_frame(files: list[LandedFile], seen_at: datetime | None = None) -> pl
             "bytes": [f.bytes for f in files],
             "source_format": [f.source_format for f in files],
             "problem": [f.problem for f in files],
+            "mtime_ns": [f.mtime_ns for f in files],
         },
         schema={
             "source_path": pl.String,
@@ -133,6 +170,7 @@ def landed_frame(files: list[LandedFile], seen_at: datetime | None = None) -> pl
             "bytes": pl.Int64,
             "source_format": pl.String,
             "problem": pl.String,
+            "mtime_ns": pl.Int64,
         },
     )
     return df.with_columns(
@@ -156,4 +194,7 @@ def read_bytes(abs_path: str) -> bytes:
         return fh.read(MAX_FILE_BYTES + 1)
 
 
-__all__ = ["MAX_FILE_BYTES", "LandedFile", "io", "landed_frame", "read_bytes", "scan_landing", "sniff_format"]
+__all__ = [
+    "MAX_FILE_BYTES", "KnownFiles", "LandedFile", "count_files", "io", "known_files", "landed_frame", "read_bytes",
+    "scan_landing", "sniff_format",
+]

@@ -7,6 +7,7 @@ directory keeps its history (``is_present = false``).
 
 from __future__ import annotations
 
+import hashlib
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +40,10 @@ PARSE_HISTORY = {
     "parse_warnings": pl.Int64,
 }
 
+# The inputs of the last published refresh (see marts_inputs_fingerprint): lets a run with nothing
+# new skip dbt, validation and publishing.
+REFRESH_STATE = {"fingerprint": pl.String, "published_at": pl.Datetime("us", "UTC")}
+
 # Content-keyed raw tables replaced per parsed report.
 REPORT_TABLES = ("reports", "table_cells", "narrative_facts", "parse_warnings")
 
@@ -54,6 +59,7 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
         _create_if_missing(con, table, empty_frame(table))
     _create_if_missing(con, "content_outcomes", pl.DataFrame(schema=CONTENT_OUTCOMES))
     _create_if_missing(con, "parse_history", pl.DataFrame(schema=PARSE_HISTORY))
+    _create_if_missing(con, "refresh_state", pl.DataFrame(schema=REFRESH_STATE))
 
 
 def _create_if_missing(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
@@ -133,12 +139,18 @@ def shas_needing_parse(con: duckdb.DuckDBPyConnection, shas: list[str], parser_v
 
 def store_parsed(
     con: duckdb.DuckDBPyConnection,
-    frames: dict[str, pl.DataFrame],
+    parts: dict[str, list[Path]],
     outcomes: pl.DataFrame,
-) -> None:
-    """Replace the rows of the given contents with the new parse, in one transaction."""
+) -> dict[str, int]:
+    """Replace the rows of the given contents with the new parse, in one transaction.
+
+    ``parts``: per raw table, parquet files already in its schema (written chunk by chunk by the
+    parse stage); DuckDB streams them in, so memory does not grow with the size of the landing.
+    Returns the rows inserted per table.
+    """
     ensure_raw_schema(con)
     shas = outcomes.select("source_sha256").unique()
+    inserted: dict[str, int] = {}
     con.execute("begin transaction")
     try:
         con.register("_shas", shas.to_arrow())
@@ -148,23 +160,40 @@ def store_parsed(
         con.execute(f"delete from {RAW_SCHEMA}.content_outcomes where source_sha256 in (select source_sha256 from _shas)")
         con.unregister("_shas")
         for table in REPORT_TABLES:
-            _insert(con, table, conform(frames[table], table))
+            inserted[table] = _insert_parquet(con, table, parts.get(table, []))
         _insert(con, "content_outcomes", outcomes.select(list(CONTENT_OUTCOMES)).cast(CONTENT_OUTCOMES))
-        _insert(con, "parse_history", _history_rows(frames, outcomes))
+        _insert(con, "parse_history", _history_rows(con, parts, outcomes))
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
+    return inserted
 
 
-def _history_rows(frames: dict[str, pl.DataFrame], outcomes: pl.DataFrame) -> pl.DataFrame:
-    counts = [
-        frames[name].group_by("report_id").agg(pl.len().cast(pl.Int64).alias(name))
-        for name in ("table_cells", "narrative_facts", "parse_warnings")
-    ]
+def _parquet_list(files: list[Path]) -> str:
+    return "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
+
+
+def _insert_parquet(con: duckdb.DuckDBPyConnection, table: str, files: list[Path]) -> int:
+    if not files:
+        return 0
+    cols = ", ".join(RAW_TABLES[table])
+    before = con.execute(f"select count(*) from {RAW_SCHEMA}.{table}").fetchone()[0]
+    con.execute(f"insert into {RAW_SCHEMA}.{table} ({cols}) select {cols} from read_parquet({_parquet_list(files)})")
+    return con.execute(f"select count(*) from {RAW_SCHEMA}.{table}").fetchone()[0] - before
+
+
+def _history_rows(con: duckdb.DuckDBPyConnection, parts: dict[str, list[Path]], outcomes: pl.DataFrame) -> pl.DataFrame:
     rows = outcomes.select("source_sha256", "report_id", "parser_version", "ingest_status", "parsed_at")
-    for frame in counts:
-        rows = rows.join(frame, on="report_id", how="left")
+    for name in ("table_cells", "narrative_facts", "parse_warnings"):
+        files = parts.get(name, [])
+        if not files:
+            rows = rows.with_columns(pl.lit(0, pl.Int64).alias(name))
+            continue
+        counts = con.execute(
+            f"select report_id, count(*)::bigint as {name} from read_parquet({_parquet_list(files)}) group by report_id"
+        ).pl()
+        rows = rows.join(counts, on="report_id", how="left")
     return rows.with_columns(pl.col("table_cells", "narrative_facts", "parse_warnings").fill_null(0)).select(
         list(PARSE_HISTORY)
     ).cast(PARSE_HISTORY)
@@ -207,6 +236,76 @@ def rebuild_source_files(con: duckdb.DuckDBPyConnection) -> None:
         left join {RAW_SCHEMA}.content_outcomes o using (source_sha256)
         """
     )
+
+
+def marts_inputs_fingerprint(con: duckdb.DuckDBPyConnection, code_version: str) -> str:
+    """A digest of everything the marts are built from: which files are present (not when they were
+    last seen), every parse stored, every file outcome, and ``code_version`` (dbt models, rules,
+    parser). Equal digests mean a rebuild would produce the same marts."""
+    ensure_raw_schema(con)
+    landed, parses, outcomes = con.execute(
+        f"""
+        select
+            (select count(*) || ':' || coalesce(bit_xor(hash(source_path, source_sha256, is_present, first_seen_at)), 0)
+             from {RAW_SCHEMA}.landed_files),
+            (select count(*) || ':' || coalesce(max(parsed_at)::varchar, '') from {RAW_SCHEMA}.parse_history),
+            (select count(*) || ':' || coalesce(bit_xor(hash(source_path, source_sha256, ingest_status, reason,
+                                                              report_id, parser_version)), 0)
+             from {RAW_SCHEMA}.source_files)
+        """
+    ).fetchone()
+    return hashlib.sha256("|".join((landed, parses, outcomes, code_version)).encode()).hexdigest()
+
+
+def published_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The marts_inputs_fingerprint of the last refresh that published a serving copy."""
+    ensure_raw_schema(con)
+    row = con.execute(
+        f"select fingerprint from {RAW_SCHEMA}.refresh_state order by published_at desc limit 1"
+    ).fetchone()
+    return row[0] if row else None
+
+
+def record_published(con: duckdb.DuckDBPyConnection, fingerprint: str) -> None:
+    ensure_raw_schema(con)
+    con.execute(f"delete from {RAW_SCHEMA}.refresh_state")
+    con.execute(f"insert into {RAW_SCHEMA}.refresh_state values (?, ?)", [fingerprint, datetime.now(UTC)])
+
+
+def ensure_table(con: duckdb.DuckDBPyConnection, table: str, schema: dict) -> None:
+    """A raw table owned by another package (e.g. the rule suites' validation state)."""
+    ensure_raw_schema(con)
+    _create_if_missing(con, table, pl.DataFrame(schema=schema))
+
+
+def replace_table_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    """Replace a raw table that is not one of the conformed RAW_TABLES with ``frame`` as it is."""
+    con.register("_replace_frame", frame.to_arrow())
+    con.execute(f"create or replace table {RAW_SCHEMA}.{table} as select * from _replace_frame")
+    con.unregister("_replace_frame")
+
+
+def merge_rule_results(
+    con: duckdb.DuckDBPyConnection, results: pl.DataFrame, validated: pl.DataFrame, current: pl.DataFrame
+) -> None:
+    """Replace the rule results of the ``validated`` reports and drop those of reports no longer
+    ``current`` (superseded or gone), in one transaction."""
+    ensure_raw_schema(con)
+    con.execute("begin transaction")
+    try:
+        con.register("_validated", validated.select("report_id").to_arrow())
+        con.register("_current", current.select("report_id").to_arrow())
+        con.execute(
+            f"""delete from {RAW_SCHEMA}.rule_results where report_id in (select report_id from _validated)
+                 or report_id not in (select report_id from _current)"""
+        )
+        con.unregister("_validated")
+        con.unregister("_current")
+        _insert(con, "rule_results", conform(results, "rule_results"))
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
 
 
 def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:

@@ -3,11 +3,12 @@
     .venv/bin/python scripts/benchmark.py --n 10000
     .venv/bin/python scripts/benchmark.py --n 100000 --incremental 1000
 
-Measures on this machine, for N generated reports (the project's generator, text layouts):
+Measures on this machine, for N generated reports (the project's generator; every layout; by default
+one report in five rendered as an HTML page, the rest text and markdown):
   - a lower bound: read every byte and run one Polars regex pass over all lines;
-  - the parse stage alone (decode + Polars parsing), reports per second, per layout family;
-  - a full `ogi run` (wall time, peak RSS of the run and its children, e.g. dbt);
-  - an incremental run adding K new reports; a second run with no new files.
+  - the parse stage alone (decode or HTML extraction + Polars parsing), reports per second per format;
+  - a full `ogi run` (wall time, per-step times, peak RSS of the run and its children, e.g. dbt);
+  - a second run with no new files; an incremental run adding K new reports.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import polars as pl
@@ -27,19 +29,25 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from ingest.decoding import decode_bytes  # noqa: E402
+from ingest.frontends import BLOCK_FORMATS, read_structured  # noqa: E402
 from ingest.pipeline import parse_documents  # noqa: E402
-from ingest.synth import generate_corpus  # noqa: E402
+from ingest.synth.formats import generate_formats_corpus  # noqa: E402
 
 CHUNK = 2000
 
 
-def generate(landing: Path, n: int, seed: int) -> float:
-    marker = landing / f".generated-{n}-{seed}"
+def formats_cycle(html_every: int) -> tuple[str, ...]:
+    """Formats round-robin over layout cycles: ("txt", "txt", "txt", "txt", "html") for 1 in 5."""
+    return ("txt",) * (html_every - 1) + ("html",) if html_every > 0 else ("txt",)
+
+
+def generate(landing: Path, n: int, seed: int, html_every: int) -> float:
+    marker = landing.parent / f".generated-{n}-{seed}-{html_every}"
     if marker.exists():
         return 0.0
     shutil.rmtree(landing, ignore_errors=True)
     started = time.perf_counter()
-    generate_corpus(landing, n, seed=seed)
+    generate_formats_corpus(landing, n, seed, formats=formats_cycle(html_every))
     (landing / "truth.jsonl").rename(landing.parent / f"truth-{n}-{seed}.jsonl")
     marker.touch()
     return time.perf_counter() - started
@@ -51,45 +59,47 @@ def report_files(landing: Path) -> list[Path]:
 
 def lower_bound(files: list[Path]) -> float:
     started = time.perf_counter()
-    texts = [p.read_bytes().decode("utf-8") for p in files]
+    texts = [p.read_bytes().decode("utf-8", errors="replace") for p in files]
     lines = pl.DataFrame({"text": texts}).select(pl.col("text").str.split("\n")).explode("text")
     lines.select(pl.col("text").str.contains(r"\d").sum())
     return time.perf_counter() - started
 
 
 def parse_stage(files: list[Path]) -> tuple[float, dict[str, float]]:
-    started = time.perf_counter()
-    rows = []
+    """Per format: bytes -> decoded text (txt/md) or extracted blocks (html) -> parsed facts."""
+    by_format: dict[str, list[Path]] = {}
     for p in files:
-        data = p.read_bytes()
-        decoded = decode_bytes(data)
-        fmt = "md" if p.suffix == ".md" else "txt"
-        rows.append((hashlib.sha256(data).hexdigest(), p.name, fmt, decoded.text))
-    docs = pl.DataFrame(rows, schema=["source_sha256", "source_path", "source_format", "text"], orient="row")
-    decoded_at = time.perf_counter()
-    per_format: dict[str, float] = {}
-    for fmt in sorted(docs["source_format"].unique()):
-        subset = docs.filter(pl.col("source_format") == fmt)
-        t0 = time.perf_counter()
-        for offset in range(0, subset.height, CHUNK):
-            parse_documents(subset.slice(offset, CHUNK))
-        per_format[fmt] = subset.height / (time.perf_counter() - t0)
-    total = time.perf_counter() - started
-    per_format["decode_seconds"] = decoded_at - started
-    return total, per_format
-
-
-def full_run(landing: Path, warehouse: Path) -> tuple[float, float]:
+        by_format.setdefault(p.suffix.lstrip(".") or "txt", []).append(p)
     started = time.perf_counter()
-    subprocess.run(
+    per_format: dict[str, float] = {}
+    for fmt, paths in sorted(by_format.items()):
+        t0 = time.perf_counter()
+        rows = []
+        for p in paths:
+            data = p.read_bytes()
+            text = read_structured(fmt, data)[0] if fmt in BLOCK_FORMATS else decode_bytes(data).text
+            rows.append((hashlib.sha256(data).hexdigest(), p.name, fmt, text))
+        docs = pl.DataFrame(rows, schema=["source_sha256", "source_path", "source_format", "text"], orient="row")
+        for offset in range(0, docs.height, CHUNK):
+            parse_documents(docs.slice(offset, CHUNK))
+        per_format[fmt] = docs.height / (time.perf_counter() - t0)
+    return time.perf_counter() - started, per_format
+
+
+def full_run(landing: Path, warehouse: Path) -> tuple[float, float, list[str]]:
+    started = time.perf_counter()
+    done = subprocess.run(
         [str(REPO / ".venv" / "bin" / "ogi"), "run", "--landing", str(landing), "--warehouse", str(warehouse)],
         check=True,
         cwd=REPO,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     wall = time.perf_counter() - started
+    # ru_maxrss of children is the largest single child (the run itself, dbt), not a sum
     peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return wall, peak_mib
+    steps = [line.rstrip() for line in done.stdout.splitlines() if line.startswith("  ") and " s  " in line]
+    return wall, peak_mib, steps
 
 
 def main() -> None:
@@ -97,44 +107,52 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--incremental", type=int, default=1000, help="reports added for the incremental run")
     parser.add_argument("--seed", type=int, default=20260131)
+    parser.add_argument("--html-every", type=int, default=5,
+                        help="one report in this many is an HTML page (0: text and markdown only)")
     parser.add_argument("--workdir", default="/tmp/ogi-bench")
     parser.add_argument("--skip-full", action="store_true", help="only the lower bound and the parse stage")
+    parser.add_argument("--skip-parse", action="store_true", help="skip the parse-stage measurement")
     args = parser.parse_args()
 
     work = Path(args.workdir) / f"n{args.n}"
     landing = work / "landing"
-    gen_seconds = generate(landing, args.n, args.seed)
+    gen_seconds = generate(landing, args.n, args.seed, args.html_every)
     files = report_files(landing)
     size = sum(p.stat().st_size for p in files)
-    print(f"corpus: {len(files)} reports, {size / 2**20:.1f} MiB (generated in {gen_seconds:.1f} s)")
+    formats = Counter(p.suffix.lstrip(".") for p in files)
+    print(f"corpus: {len(files)} reports ({', '.join(f'{k} {v}' for k, v in sorted(formats.items()))}), "
+          f"{size / 2**20:.1f} MiB (generated in {gen_seconds:.1f} s)")
 
     lb = lower_bound(files)
     print(f"lower bound (read all bytes + one Polars regex pass over all lines): {lb:.2f} s")
-    parse_seconds, per_format = parse_stage(files)
-    decode_seconds = per_format.pop("decode_seconds")
-    print(f"parse stage alone: {parse_seconds:.2f} s = {len(files) / parse_seconds:.0f} reports/s "
-          f"({parse_seconds / lb:.1f}x the lower bound; decoding {decode_seconds:.2f} s)")
-    for fmt, rate in per_format.items():
-        print(f"  {fmt}: {rate:.0f} reports/s")
+    if not args.skip_parse:
+        parse_seconds, per_format = parse_stage(files)
+        print(f"parse stage alone: {parse_seconds:.2f} s = {len(files) / parse_seconds:.0f} reports/s "
+              f"({parse_seconds / lb:.1f}x the lower bound)")
+        for fmt, rate in per_format.items():
+            print(f"  {fmt}: {rate:.0f} reports/s (reading the bytes, decoding or extracting, parsing)")
     if args.skip_full:
         return
 
     warehouse = work / "warehouse.duckdb"
     for stale in work.glob("warehouse*"):
         shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
-    wall, peak = full_run(landing, warehouse)
+    wall, peak, steps = full_run(landing, warehouse)
     print(f"full run, {len(files)} reports: {wall:.1f} s wall, peak RSS {peak:.0f} MiB")
+    print("\n".join(steps))
 
-    wall, _ = full_run(landing, warehouse)
+    wall, _, steps = full_run(landing, warehouse)
     print(f"second run, no new files: {wall:.1f} s")
+    print("\n".join(steps))
 
     if args.incremental:
         extra = landing / f"incremental-{args.incremental}"
         if not extra.exists():
-            generate_corpus(extra, args.incremental, seed=args.seed + 1)
+            generate_formats_corpus(extra, args.incremental, args.seed + 1, formats=formats_cycle(args.html_every))
             (extra / "truth.jsonl").unlink()
-        wall, peak = full_run(landing, warehouse)
+        wall, peak, steps = full_run(landing, warehouse)
         print(f"incremental run, +{args.incremental} reports into {len(files)}: {wall:.1f} s (peak RSS {peak:.0f} MiB)")
+        print("\n".join(steps))
         shutil.rmtree(extra)
 
 

@@ -1,6 +1,7 @@
 """The dbt project as Dagster assets: core marts first, then the rule marts after validation."""
 
 
+import logging
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -9,7 +10,19 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from dagster_project.defs.resources import WarehousePaths
-from dagster_project.settings import DBT_PROJECT_DIR
+from dagster_project.settings import DBT_PROJECT_DIR, code_version
+from ingest.warehouse import connect, marts_inputs_fingerprint, published_fingerprint
+
+
+class _SkippedMartsChecks(logging.Filter):
+    """When the marts are kept (nothing changed), dbt_core_marts yields neither models nor test
+    results by design, and Dagster would warn once per dbt test and downstream step."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "emitted no result in step 'dbt_core_marts'" not in record.getMessage()
+
+
+logging.getLogger("dagster._core.execution.plan.active").addFilter(_SkippedMartsChecks())
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 dbt_project.prepare_if_dev()
@@ -30,6 +43,15 @@ class OgiDbtTranslator(DagsterDbtTranslator):
         return super().get_group_name(dbt_resource_props)
 
 
+def marts_are_current(paths: WarehousePaths) -> bool:
+    """True when the last published refresh was built from exactly the present raw tables with the
+    present code, and its serving copy is still there: rebuilding would change nothing."""
+    if not paths.serving_file.exists():
+        return False
+    with connect(paths.warehouse_file) as con:
+        return published_fingerprint(con) == marts_inputs_fingerprint(con, code_version())
+
+
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths):
     # the profile reads the warehouse path from the environment of the dbt subprocess
     os.environ["OGI_WAREHOUSE"] = str(paths.warehouse_file)
@@ -46,6 +68,10 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: Wareho
     dagster_dbt_translator=OgiDbtTranslator(),
 )
 def dbt_core_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths):
+    if marts_are_current(paths):
+        # yielding no output skips every downstream step (validation, rule marts, serving copy)
+        context.log.info("nothing changed since the last published refresh: marts, rules and serving copy kept")
+        return
     yield from _build(context, dbt, paths)
 
 

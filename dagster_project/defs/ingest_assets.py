@@ -1,6 +1,9 @@
 """Ingest stages as assets: discovery -> decoding -> Polars parsing -> DuckDB raw tables."""
 
 
+import os
+import shutil
+import sys
 import time
 from collections import Counter
 from datetime import UTC
@@ -11,10 +14,12 @@ import polars as pl
 from dagster_project.defs.resources import WarehousePaths
 from ingest import PARSER_VERSION
 from ingest.decoding import decode_bytes
-from ingest.discovery import landed_frame, read_bytes, scan_landing
-from ingest.frontends import SUPPORTED_FORMATS, TEXT_FORMATS
-from ingest.pipeline import ParsedBatch, parse_documents
+from ingest.discovery import count_files, known_files, landed_frame, read_bytes, scan_landing
+from ingest.frontends import SUPPORTED_FORMATS, TEXT_FORMATS, read_structured
+from ingest.pipeline import parse_documents
+from ingest.progress import Progress
 from ingest.registry import registry
+from ingest.schemas import conform
 from ingest.warehouse import (
     connect,
     merge_landed,
@@ -26,7 +31,62 @@ from ingest.warehouse import (
 
 # Documents parsed together in one Polars pass; bounds memory on very large landings.
 PARSE_CHUNK = 2000
+# Decoded documents per stage file: the decode stage never holds more than this many texts.
+DECODED_PART = 5000
+DECODED_SCHEMA = {
+    "source_sha256": pl.String,
+    "source_path": pl.String,
+    "source_format": pl.String,
+    "encoding": pl.String,
+    "text": pl.String,
+    "problem": pl.String,
+    "converted_from_traditional": pl.Boolean,
+}
+OUTCOME_SCHEMA = {"source_sha256": pl.String, "ingest_status": pl.String, "reason": pl.String,
+                  "report_id": pl.String, "encoding": pl.String}
+
+
+def _fresh_dir(path):
+    """An empty stage directory (what an earlier, possibly killed, run left there is gone)."""
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+class _PartWriter:
+    """Rows buffered and written as numbered parquet parts of DECODED_PART rows."""
+
+    def __init__(self, directory, schema):
+        self.directory, self.schema = directory, schema
+        self.buffer: list[tuple] = []
+        self.parts = 0
+
+    def add(self, row: tuple) -> None:
+        self.buffer.append(row)
+        if len(self.buffer) >= DECODED_PART:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.buffer:
+            pl.DataFrame(self.buffer, schema=self.schema, orient="row").write_parquet(
+                self.directory / f"part-{self.parts:05d}.parquet"
+            )
+            self.parts += 1
+            self.buffer = []
+
+    close = flush
 RAW_FROM_PARSE = ["reports", "table_cells", "narrative_facts", "parse_warnings"]
+
+
+def _emitter(context: dg.AssetExecutionContext):
+    """Progress lines go to the run's event log, and to stderr when ``ogi run`` hides info logs."""
+
+    def emit(line: str) -> None:
+        context.log.info(line)
+        if os.environ.get("OGI_PROGRESS") == "stderr":
+            print(line, file=sys.stderr, flush=True)
+
+    return emit
 
 
 def _md_preview(df: pl.DataFrame, n: int = 10) -> dg.MetadataValue:
@@ -48,11 +108,19 @@ def _md_preview(df: pl.DataFrame, n: int = 10) -> dg.MetadataValue:
 )
 def landed_files(context: dg.AssetExecutionContext, paths: WarehousePaths) -> dg.MaterializeResult:
     started = time.perf_counter()
-    files = scan_landing(paths.landing) if paths.landing.exists() else []
-    if not paths.landing.exists():
+    scan_file = paths.stage_dir / "landing_scan.parquet"
+    files: list = []
+    reused = 0
+    if paths.landing.exists():
+        known = known_files(pl.read_parquet(scan_file)) if scan_file.exists() else {}
+        progress = Progress("discovery", count_files(paths.landing), _emitter(context))
+        files = scan_landing(paths.landing, known=known, on_file=progress.advance)
+        progress.finish()
+        reused = sum(1 for f in files if f.abs_path in known and known[f.abs_path][2] == f.source_sha256)
+    else:
         context.log.warning(f"landing directory {paths.landing} does not exist: nothing to ingest")
     scan = landed_frame(files)
-    scan.write_parquet(paths.stage_dir / "landing_scan.parquet")
+    scan.write_parquet(scan_file)
     with connect(paths.warehouse_file) as con:
         stats = merge_landed(con, scan)
     by_format = Counter(scan["source_format"].to_list())
@@ -60,46 +128,12 @@ def landed_files(context: dg.AssetExecutionContext, paths: WarehousePaths) -> dg
         metadata={
             **stats,
             "landing_dir": str(paths.landing),
+            "unchanged_since_last_scan": reused,
             "by_format": dict(by_format),
             "preview": _md_preview(scan.select("source_path", "bytes", "source_format", "problem")),
             "seconds": round(time.perf_counter() - started, 3),
         }
     )
-
-
-def _decode_structured(fmt: str, data: bytes) -> tuple[str | None, str | None, str | None, bool]:
-    """HTML (charset from BOM / meta / bytes), DOCX and PDF -> their front end's blocks (paragraphs
-    and expanded table rows) as JSON, read here from the bytes so that the parse stage never needs the
-    file and a file no front end can read is quarantined with its reason. -> (text, encoding, problem,
-    converted_from_traditional)."""
-    from ingest.decoding import _is_traditional, _to_simplified
-    from ingest.frontends import rows
-
-    encoding = fmt
-    try:
-        if fmt == "html":
-            from ingest.frontends import html
-
-            page, encoding, problem = html.decode_html(data)
-            if problem is not None:
-                return None, None, problem, False
-            blocks, problem = html.extract(page), None
-        elif fmt == "docx":
-            from ingest.frontends import docx
-
-            blocks, problem = docx.read(data)
-        else:
-            from ingest.frontends import pdf
-
-            blocks, problem = pdf.read(data)
-    except Exception as e:  # one hostile file never stops the batch: it is recorded with the reason
-        return None, None, f"{fmt} front end failed: {type(e).__name__}: {e}"[:300], False
-    if problem is not None:
-        return None, None, problem, False
-    payload = rows.dumps(blocks)
-    if _is_traditional(payload):
-        return _to_simplified(payload), encoding, None, True
-    return payload, encoding, None, False
 
 
 @dg.asset(
@@ -118,8 +152,12 @@ def decoded_documents(context: dg.AssetExecutionContext, paths: WarehousePaths) 
     unreadable = scan.filter(pl.col("problem").is_not_null()).unique("source_sha256", keep="first")
     with connect(paths.warehouse_file) as con:
         todo = shas_needing_parse(con, scan["source_sha256"].to_list(), PARSER_VERSION)
-    rows = []
-    for rec in readable.filter(pl.col("source_sha256").is_in(list(todo))).iter_rows(named=True):
+    decoded_dir = _fresh_dir(paths.stage_dir / "decoded")
+    writer = _PartWriter(decoded_dir, DECODED_SCHEMA)
+    to_read = readable.filter(pl.col("source_sha256").is_in(list(todo)))
+    progress = Progress("decoding", to_read.height, _emitter(context))
+    for rec in to_read.iter_rows(named=True):
+        progress.advance()
         text = encoding = problem = None
         converted = False
         if rec["source_format"] in TEXT_FORMATS or rec["source_format"] == "unknown":
@@ -129,36 +167,26 @@ def decoded_documents(context: dg.AssetExecutionContext, paths: WarehousePaths) 
             if problem is None and rec["source_format"] == "unknown":
                 problem = "unrecognised file format"
         elif rec["source_format"] in SUPPORTED_FORMATS:
-            text, encoding, problem, converted = _decode_structured(rec["source_format"], read_bytes(rec["abs_path"]))
+            text, encoding, problem, converted = read_structured(rec["source_format"], read_bytes(rec["abs_path"]))
         else:
             problem = f"{rec['source_format']} files are not read by parser {PARSER_VERSION}"
-        rows.append((rec["source_sha256"], rec["source_path"], rec["source_format"], encoding, text, problem, converted))
+        writer.add((rec["source_sha256"], rec["source_path"], rec["source_format"], encoding, text, problem, converted))
+    progress.finish()
     for rec in unreadable.filter(pl.col("source_sha256").is_in(list(todo))).iter_rows(named=True):
-        rows.append((rec["source_sha256"], rec["source_path"], rec["source_format"], None, None, rec["problem"], False))
-    decoded_frame = pl.DataFrame(
-        rows,
-        schema={
-            "source_sha256": pl.String,
-            "source_path": pl.String,
-            "source_format": pl.String,
-            "encoding": pl.String,
-            "text": pl.String,
-            "problem": pl.String,
-            "converted_from_traditional": pl.Boolean,
-        },
-        orient="row",
-    )
-    decoded_frame.write_parquet(paths.stage_dir / "decoded.parquet")
-    ok = decoded_frame.filter(pl.col("problem").is_null())
+        writer.add((rec["source_sha256"], rec["source_path"], rec["source_format"], None, None, rec["problem"], False))
+    writer.close()
+    summary = pl.scan_parquet(decoded_dir / "*.parquet").drop("text").collect() if writer.parts else \
+        pl.DataFrame(schema={k: v for k, v in DECODED_SCHEMA.items() if k != "text"})
+    ok = summary.filter(pl.col("problem").is_null())
     return dg.MaterializeResult(
         metadata={
             "to_read": len(todo),
             "already_read_by_this_parser": scan["source_sha256"].n_unique() - len(todo),
             "decoded": ok.height,
-            "refused": decoded_frame.height - ok.height,
+            "refused": summary.height - ok.height,
             "encodings": dict(Counter(ok["encoding"].to_list())),
-            "traditional_converted": int(decoded_frame["converted_from_traditional"].sum() or 0),
-            "problems": _md_preview(decoded_frame.filter(pl.col("problem").is_not_null()).select("source_path", "problem")),
+            "traditional_converted": int(summary["converted_from_traditional"].sum() or 0),
+            "problems": _md_preview(summary.filter(pl.col("problem").is_not_null()).select("source_path", "problem")),
             "seconds": round(time.perf_counter() - started, 3),
         }
     )
@@ -173,36 +201,42 @@ def decoded_documents(context: dg.AssetExecutionContext, paths: WarehousePaths) 
 )
 def parsed_facts(context: dg.AssetExecutionContext, paths: WarehousePaths) -> dg.MaterializeResult:
     started = time.perf_counter()
-    decoded = pl.read_parquet(paths.stage_dir / "decoded.parquet")
-    docs = decoded.filter(pl.col("problem").is_null())
-    batches = []
-    for offset in range(0, docs.height, PARSE_CHUNK):
-        batches.append(parse_documents(docs.slice(offset, PARSE_CHUNK)))
-        context.log.info(f"parsed {min(offset + PARSE_CHUNK, docs.height)}/{docs.height} documents")
-    batch = ParsedBatch.concat(batches)
-    refused = decoded.filter(pl.col("problem").is_not_null()).select(
-        "source_sha256",
-        pl.lit("quarantined").alias("ingest_status"),
-        pl.col("problem").alias("reason"),
-        pl.lit(None, pl.String).alias("report_id"),
-    )
-    outcomes = pl.concat([batch.outcomes, refused]).join(
-        decoded.select("source_sha256", "encoding"), on="source_sha256", how="left"
-    )
-    stage = paths.stage_dir
-    for name in RAW_FROM_PARSE:
-        getattr(batch, name).write_parquet(stage / f"parsed_{name}.parquet")
-    outcomes.write_parquet(stage / "parsed_outcomes.parquet")
+    decoded_parts = sorted((paths.stage_dir / "decoded").glob("*.parquet"))
+    parsed_dir = _fresh_dir(paths.stage_dir / "parsed")
+    total = sum(pl.scan_parquet(part).filter(pl.col("problem").is_null()).select(pl.len()).collect().item()
+                for part in decoded_parts)
+    progress = Progress("parsing", total, _emitter(context), unit="reports", every_seconds=2.0)
+    outcomes, rows = [], Counter()
+    for part_no, part in enumerate(decoded_parts):
+        decoded = pl.read_parquet(part)
+        docs = decoded.filter(pl.col("problem").is_null())
+        for offset in range(0, docs.height, PARSE_CHUNK):
+            chunk = docs.slice(offset, PARSE_CHUNK)
+            batch = parse_documents(chunk)
+            # facts go to disk chunk by chunk: memory stays bounded by one chunk however large the landing
+            for name in RAW_FROM_PARSE:
+                frame = conform(getattr(batch, name), name)
+                rows[name] += frame.height
+                frame.write_parquet(parsed_dir / f"{name}-{part_no:05d}-{offset:07d}.parquet")
+            outcomes.append(batch.outcomes.join(chunk.select("source_sha256", "encoding"), on="source_sha256", how="left"))
+            progress.advance(chunk.height)
+        outcomes.append(decoded.filter(pl.col("problem").is_not_null()).select(
+            "source_sha256",
+            pl.lit("quarantined").alias("ingest_status"),
+            pl.col("problem").alias("reason"),
+            pl.lit(None, pl.String).alias("report_id"),
+            "encoding",
+        ))
+    progress.finish()
+    outcomes_frame = pl.concat(outcomes) if outcomes else pl.DataFrame(schema=OUTCOME_SCHEMA)
+    outcomes_frame.write_parquet(paths.stage_dir / "parsed_outcomes.parquet")
     elapsed = time.perf_counter() - started
     return dg.MaterializeResult(
         metadata={
-            "documents": docs.height,
-            "reports": batch.reports.height,
-            "table_cells": batch.table_cells.height,
-            "narrative_facts": batch.narrative_facts.height,
-            "parse_warnings": batch.parse_warnings.height,
-            "by_status": dict(Counter(outcomes["ingest_status"].to_list())),
-            "reports_per_second": round(docs.height / elapsed, 1) if elapsed and docs.height else 0.0,
+            "documents": total,
+            **{name: rows[name] for name in RAW_FROM_PARSE},
+            "by_status": dict(Counter(outcomes_frame["ingest_status"].to_list())),
+            "reports_per_second": round(total / elapsed, 1) if elapsed and total else 0.0,
             "seconds": round(elapsed, 3),
         }
     )
@@ -225,13 +259,13 @@ def raw_tables(context: dg.AssetExecutionContext, paths: WarehousePaths):
 
     started = time.perf_counter()
     stage = paths.stage_dir
-    frames = {name: pl.read_parquet(stage / f"parsed_{name}.parquet") for name in RAW_FROM_PARSE}
+    parts = {name: sorted((stage / "parsed").glob(f"{name}-*.parquet")) for name in RAW_FROM_PARSE}
     outcomes = pl.read_parquet(stage / "parsed_outcomes.parquet").with_columns(
         pl.lit(PARSER_VERSION).alias("parser_version"),
         pl.lit(datetime.now(UTC)).alias("parsed_at"),
     )
     with connect(paths.warehouse_file) as con:
-        store_parsed(con, frames, outcomes)
+        stored = store_parsed(con, parts, outcomes)
         rebuild_source_files(con)
         replace_table(con, "ref_row_keys", registry().ref_row_keys())
         counts = table_counts(con, "raw")
@@ -239,6 +273,6 @@ def raw_tables(context: dg.AssetExecutionContext, paths: WarehousePaths):
     for name in RAW_KEYS:
         yield dg.MaterializeResult(
             asset_key=["raw", name],
-            metadata={"row_count": counts.get(name, 0), "rows_from_this_run": frames[name].height if name in frames else None,
+            metadata={"row_count": counts.get(name, 0), "rows_from_this_run": stored.get(name),
                       "seconds": elapsed},
         )

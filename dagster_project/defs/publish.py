@@ -7,7 +7,8 @@ import dagster as dg
 
 from dagster_project.defs.dbt_assets import dbt_core_marts, dbt_rule_marts
 from dagster_project.defs.resources import WarehousePaths
-from ingest.warehouse import publish_serving_copy
+from dagster_project.settings import code_version
+from ingest.warehouse import connect, marts_inputs_fingerprint, publish_serving_copy, record_published
 
 
 @dg.asset(
@@ -19,7 +20,11 @@ from ingest.warehouse import publish_serving_copy
 )
 def serving_copy(paths: WarehousePaths) -> dg.MaterializeResult:
     started = time.perf_counter()
+    with connect(paths.warehouse_file) as con:
+        fingerprint = marts_inputs_fingerprint(con, code_version())
     counts = publish_serving_copy(paths.warehouse_file)
+    with connect(paths.warehouse_file) as con:
+        record_published(con, fingerprint)
     return dg.MaterializeResult(
         metadata={
             "path": str(paths.serving_file),

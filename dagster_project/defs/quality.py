@@ -15,7 +15,8 @@ import dagster as dg
 import polars as pl
 
 from dagster_project.defs.resources import WarehousePaths
-from ingest.warehouse import connect, replace_table
+from dagster_project.settings import code_version
+from ingest.warehouse import connect, ensure_table, merge_rule_results, replace_table, replace_table_frame
 
 MARTS_VALIDATED = [
     "dim_report",
@@ -101,6 +102,7 @@ _RULE_CATALOGUE = dg.AssetKey(["raw", "rule_catalogue"])
 )
 def rule_results(context: dg.AssetExecutionContext, paths: WarehousePaths):
     from expectations.families import rule_catalogue
+    from expectations.incremental import VALIDATION_STATE, reports_to_validate, run_rules_for, validation_keys
     from expectations.runner import (  # GE imports are slow: only when run
         build_data_docs,
         run_rules,
@@ -108,13 +110,26 @@ def rule_results(context: dg.AssetExecutionContext, paths: WarehousePaths):
     )
 
     started = time.perf_counter()
-    with connect(paths.warehouse_file, read_only=True) as con:
+    with connect(paths.warehouse_file) as con:
         bad = con.execute(_GATE_SQL).pl()
-    results = run_rules(str(paths.warehouse_file))
+        keys = validation_keys(con, code_version())
+        ensure_table(con, "validation_state", VALIDATION_STATE)
+        previous = con.execute("select report_id, validation_key from raw.validation_state").pl()
+    todo = reports_to_validate(keys, previous)
+    current = int(keys["is_current"].sum() or 0)
+    if todo.height >= current:
+        results = run_rules(str(paths.warehouse_file))
+    else:
+        context.log.info(f"validating {todo.height} of {current} current reports (the rest are unchanged)")
+        results = run_rules_for(paths.warehouse_file, todo["report_id"].to_list())
     t_rules = time.perf_counter()
     catalogue = rule_catalogue()
     with connect(paths.warehouse_file) as con:
-        replace_table(con, "rule_results", results)
+        if todo.height >= current:
+            replace_table(con, "rule_results", results)
+        else:
+            merge_rule_results(con, results, todo, keys.filter(pl.col("is_current")).select("report_id"))
+        replace_table_frame(con, "validation_state", keys.select(list(VALIDATION_STATE)))
         con.register("_rule_catalogue", catalogue.to_arrow())
         con.execute("create or replace table raw.rule_catalogue as select * from _rule_catalogue")
         con.unregister("_rule_catalogue")
@@ -150,6 +165,8 @@ def rule_results(context: dg.AssetExecutionContext, paths: WarehousePaths):
         metadata={
             "rows": results.height,
             "reports": reports,
+            "reports_validated_this_run": todo.height if todo.height < current else current,
+            "current_reports": current,
             "rule_ids": results["rule_id"].n_unique() if results.height else 0,
             "catalogue_rules": catalogue.height,
             "by_status": dict(results.group_by("status").len().sort("status").iter_rows()),
@@ -260,6 +277,7 @@ def every_report_assessed(paths: WarehousePaths) -> dg.AssetCheckResult:
         paths,
         """select d.report_id from marts.dim_report d
            left join marts.fct_rule_results r using (report_id)
+           where d.is_current
            group by d.report_id having count(r.rule_id) = 0""",
     )
     return dg.AssetCheckResult(

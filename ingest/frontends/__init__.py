@@ -42,3 +42,37 @@ def build(docs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     lines = pl.concat([lines, s_lines.select(lines.columns)])
     grid = pl.concat([grid, s_grid.select(grid.columns)])
     return lines, grid
+
+
+def read_structured(fmt: str, data: bytes) -> tuple[str | None, str | None, str | None, bool]:
+    """HTML (charset from BOM / meta / bytes), DOCX and PDF -> their front end's blocks (paragraphs
+    and expanded table rows) as JSON, read here from the bytes so that the parse stage never needs the
+    file and a file no front end can read is quarantined with its reason. -> (text, encoding, problem,
+    converted_from_traditional)."""
+    from ingest.decoding import _is_traditional, _to_simplified
+
+    encoding = fmt
+    try:
+        if fmt == "html":
+            from ingest.frontends import html
+
+            page, encoding, problem = html.decode_html(data)
+            if problem is not None:
+                return None, None, problem, False
+            blocks, problem = html.extract(page), None
+        elif fmt == "docx":
+            from ingest.frontends import docx
+
+            blocks, problem = docx.read(data)
+        else:
+            from ingest.frontends import pdf
+
+            blocks, problem = pdf.read(data)
+    except Exception as e:  # one hostile file never stops the batch: it is recorded with the reason
+        return None, None, f"{fmt} front end failed: {type(e).__name__}: {e}"[:300], False
+    if problem is not None:
+        return None, None, problem, False
+    payload = _rows.dumps(blocks)
+    if _is_traditional(payload):
+        return _to_simplified(payload), encoding, None, True
+    return payload, encoding, None, False

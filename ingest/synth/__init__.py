@@ -2,8 +2,9 @@
 
 Public API::
 
-    generate_report(rng, *, layout, template, year, agency=None, inject_error=False, name=None) -> SynthReport
-    generate_corpus(out_dir, n, seed, layouts=None, inject_error_rate=0.0) -> list[Path]
+    generate_report(rng, *, layout, template, year, agency=None, inject_error=False, name=None,
+                    publication_date=None, revision_rng=None) -> SynthReport
+    generate_corpus(out_dir, n, seed, layouts=None, inject_error_rate=0.0, republish_rate=0.0) -> list[Path]
     evaluate(corpus_dir, warehouse_path) -> dict        (ingest.synth.evaluate)
     format_report(result) -> str                        (ingest.synth.evaluate)
 """

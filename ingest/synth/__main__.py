@@ -1,4 +1,5 @@
-"""python -m ingest.synth OUT_DIR [-n N] [--seed S] [--layouts a,b] [--inject-error-rate R]"""
+"""python -m ingest.synth OUT_DIR [-n N] [--seed S] [--layouts a,b] [--inject-error-rate R]
+[--republish-rate R]"""
 
 from __future__ import annotations
 
@@ -20,6 +21,12 @@ def main(argv: list[str] | None = None) -> int:
         "--layouts", default=",".join(LAYOUTS), help=f"comma-separated subset of {','.join(LAYOUTS)}"
     )
     ap.add_argument("--inject-error-rate", type=float, default=0.0)
+    ap.add_argument(
+        "--republish-rate",
+        type=float,
+        default=0.0,
+        help="share of reports that also get a corrected republication (same agency and year, later date)",
+    )
     args = ap.parse_args(argv)
     t = time.time()
     paths = generate_corpus(
@@ -28,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         args.seed,
         layouts=[x for x in args.layouts.split(",") if x],
         inject_error_rate=args.inject_error_rate,
+        republish_rate=args.republish_rate,
     )
     print(f"wrote {len(paths)} reports and truth.jsonl to {args.out_dir} in {time.time() - t:.1f}s")
     return 0

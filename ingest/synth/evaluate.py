@@ -19,6 +19,12 @@ and scores:
   F1, and the accuracy of is_approximate among the correct ones.
 * **injected errors** (when ``marts.fct_rule_results`` exists): detection of the injected identity
   breaks and error-level failures on clean reports.
+* **superseded reports** (truth ``superseded: true``, the earlier of a report and its corrected
+  republication): left out of the cell, narrative, channel and injected-error scores, since the fact
+  marts keep only current reports; instead, when ``dim_report`` has ``is_current``, counted as flagged
+  when their row says ``is_current = false``, and the corrections (truth ``supersedes``) when theirs
+  says true.  Every other report should be current: those that are not are counted as wrongly
+  superseded.
 
 All matching is done with Polars joins.
 """
@@ -56,6 +62,10 @@ _TRUTH_SCHEMA = {
     "template_version": pl.String,
     "tables_present": pl.Boolean,
     "period_partial": pl.Boolean,
+    "publication_date": pl.String,
+    "superseded": pl.Boolean,
+    "superseded_by": pl.String,
+    "supersedes": pl.String,
     "cells": pl.List(_CELL),
     "narrative": pl.List(pl.Struct({"metric": pl.String, "value": pl.Float64})),
     "channels": pl.List(
@@ -148,6 +158,8 @@ def read_warehouse(warehouse_path: str | Path) -> dict[str, pl.DataFrame]:
         )
         rep_cols = _columns(con, "dim_report")
         extra = [c for c in EXTRA_META_FIELDS if c in rep_cols]
+        if "is_current" in rep_cols:
+            extra.append("is_current")
         out["reports"] = _pl(
             con,
             f"""
@@ -275,10 +287,40 @@ def _cell_scores(tc: pl.DataFrame, pc: pl.DataFrame, by: list[str]) -> pl.DataFr
     return out.sort(by).select(*by, "predicted", "truth", "correct", "precision", "recall", "f1", "value_ok")
 
 
+def _supersession(truth: pl.DataFrame, reports: pl.DataFrame, fmap: pl.DataFrame) -> dict:
+    """Do superseded reports read ``is_current = false`` and every other report true?"""
+    out: dict = {
+        "superseded": int(truth["superseded"].fill_null(False).sum()),
+        "corrections": int(truth["supersedes"].is_not_null().sum()),
+        "available": "is_current" in reports.columns,
+    }
+    if not out["available"]:
+        return out
+    current = (
+        truth.select(
+            "filename",
+            superseded=pl.col("superseded").fill_null(False),
+            is_correction=pl.col("supersedes").is_not_null(),
+        )
+        .join(fmap, on="filename", how="left")
+        .join(reports.select("report_id", "is_current"), on="report_id", how="left")
+    )
+    superseded = current.filter(pl.col("superseded"))
+    others = current.filter(~pl.col("superseded"))
+    out["flagged"] = superseded.filter(pl.col("is_current").eq_missing(False)).height
+    out["corrections_current"] = others.filter(
+        pl.col("is_correction") & pl.col("is_current").fill_null(False)
+    ).height
+    out["wrongly_superseded"] = others.filter(pl.col("is_current").eq_missing(False)).height
+    return out
+
+
 def evaluate(corpus_dir: str | Path, warehouse_path: str | Path) -> dict:
-    truth = load_truth(corpus_dir)
+    all_truth = load_truth(corpus_dir)
     wh = read_warehouse(warehouse_path)
-    fmap = _file_map(wh["files"], truth["filename"])
+    fmap = _file_map(wh["files"], all_truth["filename"])
+    # a superseded report's facts are meant to be missing from the fact marts: scored separately
+    truth = all_truth.filter(~pl.col("superseded").fill_null(False))
     layouts = truth.select("filename", "layout")
 
     # ---- cells ----
@@ -326,12 +368,12 @@ def evaluate(corpus_dir: str | Path, warehouse_path: str | Path) -> dict:
         "unmatched_predictions": pc.filter(pl.col("state_t").is_null()).height,
     }
 
-    # ---- metadata ----
+    # ---- metadata (dim_report keeps superseded reports too) ----
     reports = wh["reports"]
     extra = [c for c in EXTRA_META_FIELDS if c in reports.columns]
-    pred_meta = reports.rename({c: f"{c}_p" for c in (*META_FIELDS, *extra)})
+    pred_meta = reports.drop("is_current", strict=False).rename({c: f"{c}_p" for c in (*META_FIELDS, *extra)})
     meta = (
-        truth.select("filename", "layout", *META_FIELDS, *extra)
+        all_truth.select("filename", "layout", *META_FIELDS, *extra)
         .join(fmap, on="filename", how="left")
         .join(pred_meta, on="report_id", how="left")
         .with_columns(
@@ -469,7 +511,7 @@ def evaluate(corpus_dir: str | Path, warehouse_path: str | Path) -> dict:
     status = (
         wh["files"]
         .with_columns(filename=pl.col("source_path").str.split("/").list.last())
-        .filter(pl.col("filename").is_in(truth["filename"].implode()))
+        .filter(pl.col("filename").is_in(all_truth["filename"].implode()))
         .group_by("ingest_status")
         .agg(n=pl.len())
         .sort("ingest_status")
@@ -477,7 +519,7 @@ def evaluate(corpus_dir: str | Path, warehouse_path: str | Path) -> dict:
     return {
         "corpus_dir": str(corpus_dir),
         "warehouse": str(warehouse_path),
-        "n_truth_reports": truth.height,
+        "n_truth_reports": all_truth.height,
         "n_found_reports": fmap.height,
         "ingest_status": {r["ingest_status"]: r["n"] for r in status.to_dicts()},
         "cells": cells,
@@ -485,6 +527,7 @@ def evaluate(corpus_dir: str | Path, warehouse_path: str | Path) -> dict:
         "narrative": narrative,
         "channels": channels,
         "injected_errors": errors,
+        "supersession": _supersession(all_truth, reports, fmap),
     }
 
 
@@ -589,6 +632,18 @@ def format_report(result: dict) -> str:
                     if k in err
                 ],
             )
+        )
+    sup = result.get("supersession", {})
+    if sup.get("available"):
+        parts.append(
+            "Superseded reports\n"
+            f"  superseded reports flagged: {sup['flagged']}/{sup['superseded']}\n"
+            f"  corrections current: {sup['corrections_current']}/{sup['corrections']}\n"
+            f"  other reports wrongly superseded: {sup['wrongly_superseded']}\n"
+        )
+    elif sup.get("superseded"):
+        parts.append(
+            f"Superseded reports ({sup['superseded']} in the truth)\n  superseded flags: not available\n"
         )
     return "\n".join(parts)
 

@@ -21,6 +21,7 @@ import random
 import re
 from pathlib import Path
 
+from .agencies import UniqueAgencyYears
 from .generator import LAYOUTS, generate_report, random_template_year
 from .render import SpanCell, SpanTable, capture
 
@@ -258,11 +259,15 @@ def _split_first_column(t: SpanTable) -> SpanTable:
 
 
 # --------------------------------------------------------------------------- corpus
-def render_report(rng: random.Random, fmt: str, layout: str, name: str) -> tuple[str, bytes, dict]:
-    """-> (filename, bytes, truth) of one report in ``fmt`` (txt keeps the generator's .txt/.md)."""
+def render_report(
+    rng: random.Random, fmt: str, layout: str, name: str, agencies: UniqueAgencyYears | None = None
+) -> tuple[str, bytes, dict]:
+    """-> (filename, bytes, truth) of one report in ``fmt`` (txt keeps the generator's .txt/.md).
+    With ``agencies`` the agency comes from it, so the corpus repeats no (agency, year) pair."""
     template, year = random_template_year(rng, layout)
+    agency = agencies.draw(rng, year, key=name) if agencies is not None else None
     with capture() as tables:
-        rep = generate_report(rng, layout=layout, template=template, year=year, name=name)
+        rep = generate_report(rng, layout=layout, template=template, year=year, agency=agency, name=name)
     truth = dict(rep.truth)
     stem = rep.filename.rsplit(".", 1)[0]
     if fmt == "txt":
@@ -292,16 +297,20 @@ def generate_formats_corpus(
     formats: tuple[str, ...] = FORMATS,
     layouts: tuple[str, ...] = LAYOUTS,
 ) -> list[Path]:
-    """``n`` reports, layouts round-robin and formats round-robin over each layout cycle, + truth.jsonl."""
+    """``n`` reports, layouts round-robin and formats round-robin over each layout cycle, + truth.jsonl.
+    Deterministic for a seed; no two reports share an (agency name, report year) pair."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    agencies = UniqueAgencyYears(seed)
     paths = []
     with open(out / "truth.jsonl", "w", encoding="utf-8") as fh:
         for i in range(n):
             rng = random.Random(f"{seed}:{i}")
             layout = layouts[i % len(layouts)]
             fmt = formats[(i // len(layouts)) % len(formats)]
-            filename, data, truth = render_report(rng, fmt, layout, f"r{i:05d}_{rng.getrandbits(32):08x}")
+            filename, data, truth = render_report(
+                rng, fmt, layout, f"r{i:05d}_{rng.getrandbits(32):08x}", agencies=agencies
+            )
             (out / filename).write_bytes(data)
             fh.write(json.dumps(truth, ensure_ascii=False) + "\n")
             paths.append(out / filename)
@@ -331,8 +340,8 @@ def benchmark(corpus: str | Path, limit: int = 400) -> str:
 
     import polars as pl
 
-    from dagster_project.defs.ingest_assets import _decode_structured
     from ingest.decoding import decode_bytes
+    from ingest.frontends import read_structured as _decode_structured
     from ingest.pipeline import parse_documents
 
     by_fmt: dict[str, list[Path]] = {}

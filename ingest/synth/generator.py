@@ -7,6 +7,7 @@ what each layout exercises.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 import re
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from . import numbers
 from . import text as tx
-from .agencies import Agency, random_agency
+from .agencies import Agency, UniqueAgencyYears, random_agency
 from .cells import Cell, CountStyle, T2Style
 from .render import (
     LabelStyle,
@@ -166,6 +167,15 @@ def _overview(
     return facts
 
 
+def _revised(ctx: tx.Ctx, figure: str, value: int) -> int:
+    """A corrected republication's new value of a stated figure (recorded in the features)."""
+    new = numbers.revise_count(ctx.revision_rng, value)
+    ctx.features.setdefault("revisions", []).append(
+        {"figure": figure, "original_value": float(value), "revised_value": float(new)}
+    )
+    return new
+
+
 def _t2_overrides(rng: random.Random, spec, t2_style: T2Style, ls: LabelStyle) -> dict:
     """Money column headers must agree with where the unit is written."""
     out = {}
@@ -194,6 +204,8 @@ def _table_report(ctx: tx.Ctx, layout: str, inject: bool) -> tuple[str, dict, st
     t2 = numbers.gen_t2(rng, spec, agency)
     t3 = numbers.gen_t3(rng, spec)
     t4 = numbers.gen_t4(rng, spec)
+    if ctx.revision_rng is not None:
+        ctx.features["revisions"] = numbers.revise_tables(ctx.revision_rng, t3, t4, spec)
     injected = [numbers.inject_error(rng, t3, t4, spec)] if inject else []
 
     # ---- presentation ----
@@ -251,7 +263,7 @@ def _table_report(ctx: tx.Ctx, layout: str, inject: bool) -> tuple[str, dict, st
     pipe = layout == "pipe_md"
     md_mode = rng.choice(["h2", "bold", "none"]) if pipe else rng.choice(["none", "none", "h2", "mixed"])
     doc = _Doc(rng, blank_between=rng.random() < 0.8, md_mode=md_mode)
-    chrome = rng.random() < 0.3
+    chrome = rng.random() < 0.3 or ctx.publication_date is not None
     if chrome:
         doc.lines += tx.chrome_top(ctx)
     if rng.random() < 0.08 and agency.admin_level != "province":
@@ -319,7 +331,7 @@ def _headings_only_report(ctx: tx.Ctx) -> tuple[str, dict, str]:
     rng = ctx.rng
     ls = LabelStyle.random(rng)
     doc = _Doc(rng, blank_between=rng.random() < 0.8, md_mode=rng.choice(["none", "none", "h2"]))
-    chrome = rng.random() < 0.5
+    chrome = rng.random() < 0.5 or ctx.publication_date is not None
     if chrome:
         doc.lines += tx.chrome_top(ctx)
     doc.lines += tx.title_lines(ctx, md=doc.md_mode == "h2")
@@ -329,6 +341,11 @@ def _headings_only_report(ctx: tx.Ctx) -> tuple[str, dict, str]:
     review = None
     if rng.random() < 0.4:
         review = (0, 0) if rng.random() < 0.75 else (rng.randint(0, 3), rng.randint(0, 2))
+    if ctx.revision_rng is not None:
+        if received is not None:
+            received = _revised(ctx, "requests_received_total", received)
+        elif review is not None:
+            review = (_revised(ctx, "admin_review_total", review[0]), review[1])
     doc.heading(_pick_heading(rng, sh["overview"]))
     facts = _overview(ctx, doc, ls, received, review, legacy_phrasing=rng.random() < 0.5)
     indent = " " * rng.choice([0, 0, 4, 7])
@@ -352,7 +369,7 @@ def _narrative_report(ctx: tx.Ctx) -> tuple[str, dict, str]:
     rng = ctx.rng
     heads = pre2019_headings()
     doc = _Doc(rng, blank_between=rng.random() < 0.5, md_mode="none")
-    chrome = rng.random() < 0.3
+    chrome = rng.random() < 0.3 or ctx.publication_date is not None
     if chrome:
         doc.lines += tx.chrome_top(ctx)
     doc.lines += tx.title_lines(ctx, md=False)
@@ -369,6 +386,11 @@ def _narrative_report(ctx: tx.Ctx) -> tuple[str, dict, str]:
     review_mode = rng.choices(["both", "review_only", "absent"], weights=(75, 8, 17))[0]
     r = 0 if rng.random() < 0.7 else rng.randint(1, 4)
     lit = 0 if rng.random() < 0.8 else rng.randint(1, 3)
+    if ctx.revision_rng is not None:
+        if received is not None:
+            received = _revised(ctx, "requests_received_total", received)
+        elif review_mode != "absent":
+            r = _revised(ctx, "admin_review_total", r)
 
     plan = ["overview", "active", "on_request"]
     if rng.random() < 0.4:
@@ -457,9 +479,15 @@ def generate_report(
     agency: Agency | None = None,
     inject_error: bool = False,
     name: str | None = None,
+    publication_date: dt.date | None = None,
+    revision_rng: random.Random | None = None,
 ) -> SynthReport:
     """One synthetic report.  ``name`` is the file stem (random when omitted); the extension follows
-    the layout (.md for pipe tables and some markdown-headed tab reports, .txt otherwise)."""
+    the layout (.md for pipe tables and some markdown-headed tab reports, .txt otherwise).
+
+    ``publication_date`` forces the web-page header and prints that date in it.  ``revision_rng``
+    makes a corrected republication: called with an rng in the state the original was made from, the
+    same report comes out with some figures revised (``features.revisions``), identities kept."""
     if layout not in LAYOUT_TEMPLATES:
         raise ValueError(f"unknown layout {layout!r}; expected one of {LAYOUTS}")
     if template not in LAYOUT_TEMPLATES[layout]:
@@ -469,7 +497,15 @@ def generate_report(
     agency = agency or random_agency(rng)
     stem = name or f"synth_{rng.getrandbits(40):010x}"
     period_partial = layout == "narrative" and rng.random() < 0.15
-    ctx = tx.Ctx(rng=rng, agency=agency, year=year, template=template, period_partial=period_partial)
+    ctx = tx.Ctx(
+        rng=rng,
+        agency=agency,
+        year=year,
+        template=template,
+        period_partial=period_partial,
+        publication_date=publication_date.isoformat() if publication_date else None,
+        revision_rng=revision_rng,
+    )
     if layout in TABLE_LAYOUTS:
         text, body, ext = _table_report(ctx, layout, inject_error)
     elif layout == "headings_only":
@@ -483,6 +519,8 @@ def generate_report(
         **agency.to_truth(),
         "report_year": year,
         "template_version": template,
+        # the date the web-page header prints (YYYY-MM-DD), None without one
+        "publication_date": ctx.publication_date,
         "tables_present": body["tables_present"],
         "period_partial": period_partial,
         "cells": body["cells"],
@@ -507,11 +545,15 @@ def generate_corpus(
     seed: int,
     layouts: list[str] | tuple[str, ...] | None = None,
     inject_error_rate: float = 0.0,
+    republish_rate: float = 0.0,
 ) -> list[Path]:
     """Write ``n`` reports to ``out_dir`` plus ``truth.jsonl`` (one object per report, in file order).
 
     Deterministic for a given seed: report i uses ``random.Random(f"{seed}:{i}")`` and layouts are
-    assigned round-robin, so every layout in ``layouts`` appears once n >= len(layouts).
+    assigned round-robin, so every layout in ``layouts`` appears once n >= len(layouts).  No two
+    reports share an (agency name, report year) pair (see ``UniqueAgencyYears``), except that with
+    probability ``republish_rate`` a report also gets a corrected republication, written right after
+    it (``<stem>_corrected``): same agency and year, a later publication date, some figures revised.
     Returns the report paths (not truth.jsonl).
     """
     layouts = tuple(layouts or LAYOUTS)
@@ -520,6 +562,7 @@ def generate_corpus(
             raise ValueError(f"unknown layout {lay!r}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    agencies = UniqueAgencyYears(seed)
     paths: list[Path] = []
     with open(out / "truth.jsonl", "w", encoding="utf-8") as fh:
         for i in range(n):
@@ -527,16 +570,39 @@ def generate_corpus(
             layout = layouts[i % len(layouts)]
             template, year = random_template_year(rng, layout)
             inject = layout in TABLE_LAYOUTS and rng.random() < inject_error_rate
-            rep = generate_report(
-                rng,
-                layout=layout,
-                template=template,
-                year=year,
-                inject_error=inject,
-                name=f"r{i:05d}_{rng.getrandbits(32):08x}",
-            )
-            p = out / rep.filename
-            p.write_text(rep.text, encoding="utf-8")
-            fh.write(json.dumps(rep.truth, ensure_ascii=False, check_circular=False) + "\n")
-            paths.append(p)
+            stem = f"r{i:05d}_{rng.getrandbits(32):08x}"
+            agency = agencies.draw(rng, year, key=i)
+            # a separate rng: corpora without republications stay exactly as they were
+            republish_rng = random.Random(f"{seed}:{i}:republish")
+            republish = republish_rate > 0 and republish_rng.random() < republish_rate
+            dates: tuple[dt.date, dt.date] | tuple[None, None] = (None, None)
+            if republish:
+                dates = _republication_dates(republish_rng, year)
+                state_before_report = rng.getstate()
+            kw = dict(layout=layout, template=template, year=year, agency=agency)
+            reps = [generate_report(rng, **kw, inject_error=inject, name=stem, publication_date=dates[0])]
+            if republish:
+                same_draws = random.Random()
+                same_draws.setstate(state_before_report)
+                correction = generate_report(
+                    same_draws,
+                    **kw,
+                    name=f"{stem}_corrected",
+                    publication_date=dates[1],
+                    revision_rng=random.Random(f"{seed}:{i}:revision"),
+                )
+                reps[0].truth.update(superseded=True, superseded_by=correction.filename)
+                correction.truth["supersedes"] = reps[0].filename
+                reps.append(correction)
+            for rep in reps:
+                p = out / rep.filename
+                p.write_text(rep.text, encoding="utf-8")
+                fh.write(json.dumps(rep.truth, ensure_ascii=False, check_circular=False) + "\n")
+                paths.append(p)
     return paths
+
+
+def _republication_dates(rng: random.Random, year: int) -> tuple[dt.date, dt.date]:
+    """Publication dates of a report and of its correction, strictly later (1 week to 6 months)."""
+    first = dt.date(year + 1, rng.randint(1, 3), rng.randint(1, 28))
+    return first, first + dt.timedelta(days=rng.randint(7, 180))

@@ -256,3 +256,45 @@ def inject_error(rng: random.Random, t3: Values, t4: Values, spec: TemplateSpec)
         "injected_value": float(new),
         "broken_rules": broken_rules(t3, t4, spec),
     }
+
+
+# ------------------------------------------------------------------------------------------------
+# Corrected republications
+# ------------------------------------------------------------------------------------------------
+
+
+def revise_count(rng: random.Random, n: int) -> int:
+    """A corrected figure: ``n`` give or take 1..3, never below 0 and never unchanged."""
+    delta = rng.randint(1, 3)
+    return n - delta if n >= delta and rng.random() < 0.4 else n + delta
+
+
+def revise_tables(rng: random.Random, t3: Values, t4: Values, spec: TemplateSpec) -> list[dict]:
+    """Revise a few 表三 applications (and sometimes one 表四 case) in place, as a corrected
+    republication does, keeping every identity: the received count, the processed count and one
+    outcome leaf of one applicant column move together, then the row totals follow.  Returns
+    ``{table_id, row_key, col_key, original_value, revised_value}`` per changed cell."""
+    before = {("t3", k): v for k, v in t3.items()} | {("t4", k): v for k, v in t4.items()}
+    appl = applicant_cols(spec)
+    col = "natural_person" if rng.random() < 0.7 else rng.choice(appl)
+    leaf = "granted" if rng.random() < 0.6 else rng.choice(list(spec.t3_leaves))
+    moved = ("new_received", "total_processed", leaf)
+    new_received = int(t3[("new_received", col)])
+    delta = revise_count(rng, new_received) - new_received
+    if delta < 0 and any(int(t3[(r, col)]) < -delta for r in moved):
+        delta = -delta
+    for r in moved:
+        t3[(r, col)] = int(t3[(r, col)]) + delta
+        t3[(r, "total")] = sum(int(t3[(r, c)]) for c in appl)
+    if rng.random() < 0.3:
+        row = "administrative_review"
+        outcome = rng.choice([c.key for c in spec.t4_cols if c.key != "total"])
+        t4[(row, outcome)] = int(t4[(row, outcome)]) + 1
+        t4[(row, "total")] = int(t4[(row, "total")]) + 1
+    after = {("t3", k): v for k, v in t3.items()} | {("t4", k): v for k, v in t4.items()}
+    return [
+        {"table_id": t, "row_key": r, "col_key": c, "original_value": float(before[(t, (r, c))]),
+         "revised_value": float(v)}
+        for (t, (r, c)), v in after.items()
+        if v != before[(t, (r, c))]
+    ]

@@ -27,6 +27,11 @@ class Ctx:
     features: dict = field(default_factory=dict)
     # channel figures the text states: {channel, metric, value, is_approximate} (truth field 'channels')
     channels: list = field(default_factory=list)
+    # YYYY-MM-DD printed in the web-page header: set beforehand to force one (republications), else
+    # recorded when the header happens to print one
+    publication_date: str | None = None
+    # a corrected republication revises some figures with this rng (None: an ordinary report)
+    revision_rng: random.Random | None = None
 
     def ch(self, channel: str, metric: str, value: float, approx: bool = False) -> None:
         """Record a channel figure once (the same figure stated twice is one fact)."""
@@ -48,7 +53,9 @@ class Ctx:
     def superior(self) -> str:
         a = self.agency
         if a.admin_level == "county":
-            return self.rng.choice([f"{a.city}人民政府办公室", "县政府办公室", f"{a.county}人民政府"])
+            # a municipal district or a directly governed county answers to the province-level government
+            above = f"{a.city}人民政府办公室" if a.city else f"{a.province}人民政府办公厅"
+            return self.rng.choice([above, "县政府办公室", f"{a.county}人民政府"])
         if a.admin_level == "city":
             return self.rng.choice([f"{a.province}人民政府办公厅", "市委、市政府", f"{a.city}人民政府"])
         return self.rng.choice(["省委、省政府", f"{a.province}人民政府", "国务院办公厅"])
@@ -120,7 +127,10 @@ def _pub_date(ctx: Ctx) -> str:
 def chrome_top(ctx: Ctx) -> list[str]:
     a, rng = ctx.agency, ctx.rng
     title = f"{a.name}{ctx.year}年政府信息公开工作年度报告"
-    pub = _pub_date(ctx)
+    pub = _pub_date(ctx)  # drawn even when forced, so the rest of the report's draws stay the same
+    if ctx.publication_date:
+        pub = ctx.publication_date
+    ctx.publication_date = pub
     code = f"{rng.randint(10000000, 99999999)}-{rng.randint(1, 9)}/{ctx.year + 1}-{rng.randint(1, 999):05d}"
     if rng.random() < 0.5:
         ctx.features["chrome_top"] = "info_table"

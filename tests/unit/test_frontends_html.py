@@ -69,7 +69,7 @@ def test_generated_html_round_trip(layout, seed):
 
 
 def test_decode_stage_reads_gbk_page_into_blocks():
-    from dagster_project.defs.ingest_assets import _decode_structured
+    from ingest.frontends import read_structured as _decode_structured
 
     text, encoding, problem, converted = _decode_structured("html", PAGE.encode("gbk"))
     assert problem is None and encoding == "gb18030" and not converted

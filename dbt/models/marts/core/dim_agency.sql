@@ -4,7 +4,8 @@ reports as (
 
     select * from {{ ref('dim_report') }}
 
-    where agency_id is not null
+    -- a superseded edition says nothing about the agency the current one does not
+    where agency_id is not null and is_current
 
 ),
 

@@ -1,8 +1,83 @@
+-- One row per distinct report document, including corrected republications and the reports they
+-- replace. Supersession rule (README "Corrected republications"): among reports with the same known
+-- agency_id and report_year, the current one is the one with the latest printed publication date,
+-- then the one first seen latest in the landing directory, then the greatest report_id. The fact
+-- marts keep current reports only; raw.* keeps every report's facts.
+
 with
 
 reports as (
 
     select * from {{ ref('stg_ogi__reports') }}
+
+),
+
+source_files as (
+
+    select * from {{ ref('stg_ogi__source_files') }}
+
+),
+
+first_seen as (
+
+    select
+        report_id,
+        min(first_seen_at) as first_seen_at
+
+    from source_files
+
+    where report_id is not null
+
+    group by report_id
+
+),
+
+with_first_seen as (
+
+    select
+        reports.*,
+        first_seen.first_seen_at,
+        -- reports without a known agency or year cannot be matched to a republication
+        agency_id is not null and report_year is not null as is_matchable
+
+    from reports
+
+    left join first_seen
+        on reports.report_id = first_seen.report_id
+
+),
+
+editions as (
+
+    select
+        *,
+        case
+            when is_matchable then row_number() over (
+                partition by agency_id, report_year
+                order by
+                    publication_date asc nulls first,
+                    first_seen_at asc nulls first,
+                    report_id asc
+            )
+            else 1
+        end as edition,
+        case
+            when is_matchable then count(*) over (partition by agency_id, report_year)
+            else 1
+        end as edition_count,
+        case
+            when is_matchable then last_value(report_id) over (
+                partition by agency_id, report_year
+                order by
+                    publication_date asc nulls first,
+                    first_seen_at asc nulls first,
+                    report_id asc
+                rows between unbounded preceding and unbounded following
+            )
+            else report_id
+        end as current_report_id
+
+    from with_first_seen
 
 ),
 
@@ -26,6 +101,14 @@ final as (
         parse_status,
         parser_version,
 
+        ---------- supersession
+        report_id = current_report_id as is_current,
+        case
+            when report_id <> current_report_id then current_report_id
+        end as superseded_by_report_id,
+        edition,
+        edition_count,
+
         ---------- additions
         source_sha256,
         t2_version,
@@ -36,13 +119,14 @@ final as (
         period_partial,
         period_end_text,
         publication_date,
+        first_seen_at,
         agency_name_source,
         agency_canonical_name,
         agency_kind,
         report_year_source,
         line_count
 
-    from reports
+    from editions
 
 )
 

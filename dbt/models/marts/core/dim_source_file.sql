@@ -12,6 +12,12 @@ landed_files as (
 
 ),
 
+reports as (
+
+    select report_id, superseded_by_report_id from {{ ref('dim_report') }}
+
+),
+
 final as (
 
     select
@@ -32,7 +38,9 @@ final as (
         source_files.encoding,
         source_files.parser_version,
         coalesce(landed_files.is_present, false) as is_present,
-        landed_files.last_seen_at
+        landed_files.last_seen_at,
+        -- set when a corrected republication of the same agency and year replaced this file's report
+        reports.superseded_by_report_id
 
     from source_files
 
@@ -40,6 +48,9 @@ final as (
         on
             source_files.source_path = landed_files.source_path
             and source_files.source_sha256 = landed_files.source_sha256
+
+    left join reports
+        on source_files.report_id = reports.report_id
 
 )
 

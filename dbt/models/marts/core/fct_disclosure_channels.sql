@@ -10,6 +10,9 @@ reports as (
 
     select * from {{ ref('dim_report') }}
 
+    -- superseded editions stay in raw.* and dim_report only
+    where is_current
+
 ),
 
 narrative_facts as (
@@ -59,7 +62,7 @@ final as (
 
     from narrative_facts
 
-    left join reports
+    inner join reports
         on narrative_facts.report_id = reports.report_id
 
 )

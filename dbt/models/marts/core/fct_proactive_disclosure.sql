@@ -7,6 +7,9 @@ reports as (
 
     select * from {{ ref('dim_report') }}
 
+    -- superseded editions stay in raw.* and dim_report only
+    where is_current
+
 ),
 
 table_cells as (
@@ -44,7 +47,7 @@ final as (
 
     from table_cells
 
-    left join reports
+    inner join reports
         on table_cells.report_id = reports.report_id
 
 )

@@ -7,6 +7,9 @@ reports as (
 
     select * from {{ ref('dim_report') }}
 
+    -- superseded editions stay in raw.* and dim_report only
+    where is_current
+
 ),
 
 table_cells as (
@@ -72,7 +75,7 @@ narrative_rows as (
 
     from narrative_facts
 
-    left join reports
+    inner join reports
         on narrative_facts.report_id = reports.report_id
 
     -- a metric stated twice in one report: keep the first statement
@@ -119,7 +122,7 @@ final as (
 
     from unioned
 
-    left join reports
+    inner join reports
         on unioned.report_id = reports.report_id
 
 )

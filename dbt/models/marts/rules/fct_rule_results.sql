@@ -7,6 +7,9 @@ reports as (
 
     select * from {{ ref('dim_report') }}
 
+    -- superseded editions stay in raw.* and dim_report only
+    where is_current
+
 ),
 
 rule_results as (
@@ -35,7 +38,7 @@ final as (
 
     from rule_results
 
-    left join reports
+    inner join reports
         on rule_results.report_id = reports.report_id
 
 )

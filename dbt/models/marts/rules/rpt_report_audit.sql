@@ -7,6 +7,9 @@ reports as (
 
     select * from {{ ref('dim_report') }}
 
+    -- superseded editions stay in raw.* and dim_report only
+    where is_current
+
 ),
 
 results as (
