@@ -16,6 +16,8 @@ from collections.abc import Iterable
 import duckdb
 import polars as pl
 
+from ingest.warehouse import limit_memory
+
 from .runner import run_rules
 
 # The marts the rule suites read (expectations.runner and expectations.families).
@@ -58,7 +60,7 @@ def run_rules_for(warehouse_path: str | os.PathLike, report_ids: Iterable[str]) 
     """``run_rules`` over a subset of the reports: the marts are seen through views restricted to
     ``report_ids``, in a throwaway in-memory database attached to the warehouse read-only."""
     ids = pl.DataFrame({"report_id": list(report_ids)}, schema={"report_id": pl.String})
-    con = duckdb.connect()
+    con = limit_memory(duckdb.connect())
     try:
         source = str(warehouse_path).replace("'", "''")
         con.execute(f"attach '{source}' as wh (read_only)")

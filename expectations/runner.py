@@ -39,6 +39,7 @@ import numpy as np
 import polars as pl
 
 from ingest.schemas import conform, empty_frame
+from ingest.warehouse import limit_memory
 
 from . import families
 from .identities import WITHIN_REPORT_VERSIONS, RuleInstance, RuleSet, load_schema, rule_set
@@ -548,7 +549,7 @@ def run_rules(
     if connection is not None:
         con = connection.cursor()
     else:
-        con = duckdb.connect(str(warehouse_path), read_only=True)
+        con = limit_memory(duckdb.connect(str(warehouse_path), read_only=True))
     try:
         # superseded editions are not validated: their corrections are (see dim_report)
         current_only = "where is_current" if "is_current" in families.table_columns(con, "marts", "dim_report") else ""

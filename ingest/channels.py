@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ingest.narrative import FACT_SCHEMA, _to_number, sentences_frame
+from ingest.narrative import _to_number, continues_run, empty_facts, sentences_frame
 
 CHANNELS = (
     "portal_website",
@@ -177,33 +177,34 @@ _APPROX_MORE = ["超过", "逾", "超", "余", "多", "以上"]
 
 
 def channel_facts(lines: pl.DataFrame, sentences: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Channel figures of a batch as narrative facts (metric = channel.<channel>.<metric>)."""
+    """Channel figures of a batch as narrative facts (metric = channel.<channel>.<metric>).
+    ``sentences`` as ``sentences_frame`` gives them (a paragraph's sentences in consecutive rows)."""
     if sentences is None:
         sentences = sentences_frame(lines)
     if sentences.is_empty():
-        return _empty()
+        return empty_facts(sentences.schema["doc_id"])
     sentences = sentences.with_columns(
         pl.col("sentence").str.normalize("NFKC").str.replace_all(r"(\d),(\d{3})", "$1$2").alias("_s")
     )
-    candidate = pl.col("_s").str.contains(_CHANNEL_RE) | pl.col("_s").str.contains(_PRINT_TITLE_RE)
     # sentences that name a channel, and 。-sentences right after one (独立用户访问总量… after 门户网站…)
+    sentences = sentences.with_columns(pl.col("_s").str.extract_all(_CHANNEL_RE).alias("_channel_words"))
+    candidate = (pl.col("_channel_words").list.len() > 0) | pl.col("_s").str.contains(_PRINT_TITLE_RE)
     sentences = sentences.with_columns(
         candidate.alias("_has_channel"),
-        pl.col("_s")
-        .str.extract_all(_CHANNEL_RE)
+        pl.col("_channel_words")
         .list.last()
         .replace_strict(_CHANNEL_WORDS, default=None, return_dtype=pl.String)
         .alias("_last_channel"),
-    ).with_columns(
+    ).drop("_channel_words")
+    # the previous sentence of the same paragraph (sentences_frame keeps a paragraph's sentences together)
+    after_sentence_of_paragraph = continues_run("doc_id", "line_no")
+    sentences = sentences.with_columns(
         pl.when(
             ~pl.col("_has_channel")
-            & pl.col("sentence")
-            .str.contains(r"[。.!！]$")
-            .shift(1)
-            .over("doc_id", "line_no")
-            .fill_null(False)
+            & after_sentence_of_paragraph
+            & pl.col("sentence").str.contains(r"[。.!！]$").shift(1).fill_null(False)
         )
-        .then(pl.col("_last_channel").shift(1).over("doc_id", "line_no"))
+        .then(pl.col("_last_channel").shift(1))
         .alias("_inherited")
     )
     sentences = sentences.filter(
@@ -211,7 +212,7 @@ def channel_facts(lines: pl.DataFrame, sentences: pl.DataFrame | None = None) ->
         & pl.col("_s").str.contains(r"\d|[一二两三四五六七八九十]")
     )
     if sentences.is_empty():
-        return _empty()
+        return empty_facts(sentences.schema["doc_id"])
     clauses = (
         sentences.with_columns(
             pl.col("_s").str.replace_all(r"([，,、：:])", "$1\u0000").str.split("\u0000").alias("clause")
@@ -270,7 +271,7 @@ def channel_facts(lines: pl.DataFrame, sentences: pl.DataFrame | None = None) ->
         )
         found.append(hits)
     if not found:
-        return _empty()
+        return empty_facts(sentences.schema["doc_id"])
     facts = pl.concat(found, how="diagonal_relaxed")
     facts = facts.filter(
         pl.col("bad_follow").is_null()
@@ -350,6 +351,3 @@ def channel_facts(lines: pl.DataFrame, sentences: pl.DataFrame | None = None) ->
         ).alias("locator"),
     )
 
-
-def _empty() -> pl.DataFrame:
-    return pl.DataFrame(schema=FACT_SCHEMA)

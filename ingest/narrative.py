@@ -113,18 +113,20 @@ def sentences_frame(lines: pl.DataFrame) -> pl.DataFrame:
     paras = paras.with_columns(pl.col("text").str.strip_chars().alias("text")).with_columns(
         (pl.col("text").str.contains(_SECTION_HEADING_RE) & (pl.col("text").str.len_chars() < 60)).alias("_heading")
     )
+    # facts about the previous line, computed on each line and shifted (the same, and read once)
     prev_text = pl.col("text").shift(1).over("doc_id")
     continues = (
         prev_text.is_not_null()
-        & ~prev_text.str.contains(_SENTENCE_END)
-        & (prev_text.str.len_chars() >= 8)
+        & ~pl.col("text").str.contains(_SENTENCE_END).shift(1).over("doc_id")
+        & (pl.col("text").str.len_chars().shift(1).over("doc_id") >= 8)
         & ~pl.col("_heading").shift(1).over("doc_id").fill_null(True)
         & ~pl.col("_heading")
     )
     paras = (
         paras.with_columns((~continues).cum_sum().over("doc_id").alias("_para"))
         .group_by("doc_id", "_para", maintain_order=True)
-        .agg(pl.col("line_no").first(), pl.col("text").str.join(""), pl.col("_heading").first())
+        .agg(pl.col("line_no").first(), pl.col("text"), pl.col("_heading").first())
+        .with_columns(pl.col("text").list.join(""))  # faster than str.join inside the aggregation
     )
     paras = paras.with_columns(pl.col("text").str.slice(0, MAX_PARAGRAPH_CHARS)).with_columns(
         pl.when(pl.col("_heading") & (pl.col("text").str.len_chars() < 60))
@@ -139,9 +141,25 @@ def sentences_frame(lines: pl.DataFrame) -> pl.DataFrame:
         .explode("sentence")
         .with_columns(pl.col("sentence").str.slice(0, MAX_SENTENCE_CHARS).str.strip_chars())
         .filter(pl.col("sentence") != "")
-        .with_columns((pl.int_range(pl.len()).over("doc_id", "line_no") + 1).alias("sentence_no"))
+        .with_columns(_position_in_run("doc_id", "line_no").alias("sentence_no"))
         .select("doc_id", "line_no", "sentence_no", "sentence", "section_title")
     )
+
+
+def continues_run(*keys: str) -> pl.Expr:
+    """Whether a row has the same ``keys`` as the row before it.
+
+    For frames whose groups are runs of consecutive rows (the sentences of a paragraph, as
+    ``sentences_frame`` gives them) this replaces windows such as ``shift().over(keys)``, which are
+    slow over tens of thousands of tiny groups."""
+    return pl.all_horizontal(pl.col(k) == pl.col(k).shift(1) for k in keys).fill_null(False)
+
+
+def _position_in_run(*keys: str) -> pl.Expr:
+    """1-based position of a row in its run of rows with the same ``keys``."""
+    row = pl.int_range(pl.len())
+    run_start = pl.when(~continues_run(*keys)).then(row).forward_fill()
+    return row - run_start + 1
 
 
 def extract_narrative(lines: pl.DataFrame, sentences: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -184,7 +202,7 @@ def extract_narrative(lines: pl.DataFrame, sentences: pl.DataFrame | None = None
                 )
             found.append(hits.with_columns(pl.lit(metric).alias("metric"), pl.lit(priority).alias("priority")))
     if not found:
-        return _empty()
+        return empty_facts(sentences.schema["doc_id"])
     facts = pl.concat(found, how="diagonal_relaxed")
     facts = facts.with_columns(_to_number(pl.col("number")).alias("value")).filter(pl.col("value").is_not_null())
     # the first statement in reading order wins; a figure stated again is not a second fact
@@ -207,11 +225,19 @@ def extract_narrative(lines: pl.DataFrame, sentences: pl.DataFrame | None = None
 
 def _to_number(expr: pl.Expr) -> pl.Expr:
     """Arabic digits directly; Chinese numerals (两件, 十二期) through cn2an, only for the few matches."""
-    return (
-        pl.when(expr.str.contains(r"^\d+(?:\.\d+)?$"))
-        .then(expr.cast(pl.Float64, strict=False))
-        .otherwise(expr.map_elements(_chinese_numeral, return_dtype=pl.Float64))
-    )
+    return expr.map_batches(_numbers, return_dtype=pl.Float64)
+
+
+def _numbers(numbers: pl.Series) -> pl.Series:
+    # cn2an runs once per distinct Chinese numeral, never on the Arabic ones
+    arabic = numbers.str.contains(r"^\d+(?:\.\d+)?$")
+    words = numbers.filter(~arabic).unique().to_list()
+    chinese = {w: _chinese_numeral(w) for w in words}
+    return pl.select(
+        pl.when(arabic)
+        .then(numbers.cast(pl.Float64, strict=False))
+        .otherwise(numbers.replace_strict(chinese, default=None, return_dtype=pl.Float64))
+    ).to_series().alias(numbers.name)
 
 
 @cache
@@ -247,5 +273,6 @@ FACT_SCHEMA = {
 }
 
 
-def _empty() -> pl.DataFrame:
-    return pl.DataFrame(schema=FACT_SCHEMA)
+def empty_facts(doc_id_dtype: pl.DataType = pl.String) -> pl.DataFrame:
+    """No facts, keyed like the batch (the pipeline numbers its documents; tests use strings)."""
+    return pl.DataFrame(schema={**FACT_SCHEMA, "doc_id": doc_id_dtype})

@@ -6,6 +6,7 @@ per-document metadata (agency, year; a few regexes on the opening lines) runs on
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import polars as pl
@@ -14,9 +15,9 @@ from ingest import PARSER_VERSION
 from ingest.agency import resolve_agency
 from ingest.channels import channel_facts
 from ingest.frontends import build
-from ingest.metadata import extract_metadata
+from ingest.metadata import metadata_frame
 from ingest.narrative import extract_narrative, partial_period, sentences_frame
-from ingest.schemas import conform, empty_frame
+from ingest.schemas import RAW_TABLES, conform, empty_frame
 from ingest.tables import map_tables
 
 
@@ -52,43 +53,28 @@ def report_id_for(sha256: str) -> str:
     return "rpt_" + sha256[:20]
 
 
+def report_id_expr(sha256: pl.Expr) -> pl.Expr:
+    """``report_id_for`` over a column."""
+    return pl.lit("rpt_") + sha256.str.slice(0, 20)
+
+
 def parse_documents(docs: pl.DataFrame) -> ParsedBatch:
     """docs: source_sha256, source_path, source_format, text (decoded, simplified)."""
     if docs.is_empty():
         return ParsedBatch.empty()
-    docs = docs.with_columns(pl.col("source_sha256").alias("doc_id"))
+    # Every join, window and sort below is keyed by document: a small integer is a much cheaper key
+    # than the 64-char sha. Documents are numbered in batch order (the order the front ends keep, so
+    # the grid needs no sorting); a repeated sha gets the number of its first copy, as the sha key did.
+    docs = docs.with_row_index("doc_id").with_columns(
+        pl.col("doc_id").cast(pl.Int64).first().over("source_sha256")
+    )
     lines, grid = build(docs)
-    tables = map_tables(grid)
-    sentences = sentences_frame(lines)
-    narrative = pl.concat(
-        [extract_narrative(lines, sentences), channel_facts(lines, sentences)], how="vertical_relaxed"
-    )
-    partial = partial_period(lines)
-    line_counts = lines.group_by("doc_id").agg(pl.len().cast(pl.Int32).alias("line_count"))
-
-    # metadata reads the readable text the front end produced (for HTML/DOCX/PDF, not the markup)
-    texts = lines.group_by("doc_id", maintain_order=True).agg(pl.col("text").str.join("\n"))
-    meta = pl.DataFrame(
-        [_meta_row(sha, text) for sha, text in zip(texts["doc_id"], texts["text"], strict=True)],
-        schema={
-            "doc_id": pl.String,
-            "agency_name": pl.String,
-            "agency_name_source": pl.String,
-            "agency_id": pl.String,
-            "report_year": pl.Int32,
-            "report_year_source": pl.String,
-            "publication_date": pl.Date,
-            "has_report_title": pl.Boolean,
-            "mentions_disclosure": pl.Boolean,
-            "agency_canonical_name": pl.String,
-            "province": pl.String,
-            "city": pl.String,
-            "county": pl.String,
-            "admin_level": pl.String,
-            "agency_kind": pl.String,
-        },
-        orient="row",
-    )
+    # The table mapper reads the grid, everything else the lines: the two run side by side (Polars
+    # releases the GIL, and many of its steps use a single core).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        mapped = pool.submit(map_tables, grid)
+        narrative, partial, line_counts, meta = _from_lines(lines)
+        tables = mapped.result()
     warn_counts = (
         tables.warnings.filter(pl.col("severity") == "warn")
         .group_by("doc_id")
@@ -119,7 +105,7 @@ def parse_documents(docs: pl.DataFrame) -> ParsedBatch:
     headings_version = pl.when(pl.col("report_year") >= 2021).then(pl.lit("v2021")).otherwise(pl.lit("v2019"))
     reports = reports.with_columns(
         pl.lit(PARSER_VERSION).alias("parser_version"),
-        pl.col("doc_id").map_elements(report_id_for, return_dtype=pl.String).alias("report_id"),
+        report_id_expr(pl.col("source_sha256")).alias("report_id"),
         pl.when(pl.col("has_t3"))
         .then(pl.col("t3_version"))
         .when(pl.col("has_t2"))
@@ -148,10 +134,13 @@ def parse_documents(docs: pl.DataFrame) -> ParsedBatch:
         pl.when(pl.col("is_report")).then(pl.col("report_id")).alias("report_id"),
     )
     kept = reports.filter(pl.col("is_report"))
-    ids = kept.select("doc_id", "report_id")
-    cells = tables.cells.join(ids, on="doc_id").with_columns(pl.lit(False).alias("is_derived"))
+    ids = kept.select("doc_id", "report_id", "source_sha256")
+    # only the columns raw.table_cells keeps: the mapper's cells carry many working columns
+    cell_columns = ["doc_id", *(c for c in RAW_TABLES["table_cells"] if c in tables.cells.columns)]
+    cells = tables.cells.lazy().select(cell_columns).join(ids.lazy(), on="doc_id").collect()
+    cells = cells.with_columns(pl.lit(False).alias("is_derived"))
     facts = narrative.join(ids, on="doc_id")
-    warnings = tables.warnings.join(ids, on="doc_id").with_columns(pl.col("doc_id").alias("source_sha256"))
+    warnings = tables.warnings.join(ids, on="doc_id")
     return ParsedBatch(
         reports=conform(kept, "reports"),
         table_cells=conform(cells, "table_cells"),
@@ -161,24 +150,52 @@ def parse_documents(docs: pl.DataFrame) -> ParsedBatch:
     )
 
 
-def _meta_row(sha: str, text: str) -> tuple:
-    meta = extract_metadata(text)
-    agency = resolve_agency(meta.agency_name)
-    return (
-        sha,
-        meta.agency_name,
-        meta.agency_name_source,
-        meta.agency_id,
-        meta.report_year,
-        meta.report_year_source,
-        meta.publication_date,
-        meta.has_report_title,
-        "政府信息公开" in text or "信息公开" in text[:5000],
-        # place, level and kind from the gazetteer (cached per name: cheap across a batch)
-        agency.canonical_name,
-        agency.province,
-        agency.city,
-        agency.county,
-        agency.admin_level,
-        agency.agency_kind,
+def _from_lines(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Stated figures, partial-period flags, line counts and metadata of every document."""
+    sentences = sentences_frame(lines)
+    narrative = pl.concat(
+        [extract_narrative(lines, sentences), channel_facts(lines, sentences)], how="vertical_relaxed"
+    )
+    partial = partial_period(lines)
+    line_counts = lines.group_by("doc_id").agg(pl.len().cast(pl.Int32).alias("line_count"))
+
+    # metadata reads the readable text the front end produced (for HTML/DOCX/PDF, not the markup)
+    texts = (
+        lines.group_by("doc_id", maintain_order=True)
+        .agg("text")
+        .select("doc_id", pl.col("text").list.join("\n"))  # faster than str.join inside the aggregation
+    )
+    meta = metadata_frame(texts)
+    mentions = texts.select(
+        "doc_id",
+        (
+            pl.col("text").str.contains("政府信息公开", literal=True)
+            | pl.col("text").str.slice(0, 5000).str.contains("信息公开", literal=True)
+        ).alias("mentions_disclosure"),
+    )
+    meta = meta.join(mentions, on="doc_id", how="left").join(
+        _agencies(meta["agency_name"]), on="agency_name", how="left", nulls_equal=True
+    )
+    return narrative, partial, line_counts, meta
+
+
+def _agencies(names: pl.Series) -> pl.DataFrame:
+    """Place, level and kind of each distinct agency name, from the gazetteer (no name: unknown)."""
+    rows = []
+    for name in names.unique().to_list():
+        agency = resolve_agency(name)
+        rows.append((name, agency.canonical_name, agency.province, agency.city, agency.county,
+                     agency.admin_level, agency.agency_kind))
+    return pl.DataFrame(
+        rows,
+        schema={
+            "agency_name": pl.String,
+            "agency_canonical_name": pl.String,
+            "province": pl.String,
+            "city": pl.String,
+            "county": pl.String,
+            "admin_level": pl.String,
+            "agency_kind": pl.String,
+        },
+        orient="row",
     )

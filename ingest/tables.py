@@ -15,7 +15,9 @@ import polars as pl
 from ingest.registry import normalise_label, normalise_label_expr, registry, strip_list_marker_expr
 from ingest.values import amount_factor_expr, classify_cells, header_unit_expr
 
-LINE = ["doc_id", "line_no"]
+# One integer key per line of the batch (document number * 2**32 + line_no): the mapper groups,
+# windows and joins by line many times, and one integer is far cheaper than (doc_id, line_no).
+LINE = "_line"
 _T3_V2021_ONLY = ["other_no_correction_overdue", "other_fee_unpaid_overdue", "other_misc"]
 _T3_GROUP_LABELS = ["outcome_header", "withheld_group", "unable_group", "not_processed_group"]
 
@@ -55,21 +57,36 @@ def _vocab() -> dict[str, pl.DataFrame]:
 
 def map_tables(grid: pl.DataFrame) -> TableResult:
     vocab = _vocab()
-    grid = grid.with_columns(normalise_label_expr(pl.col("raw_text")).alias("norm"))
-    grid = grid.with_columns(strip_list_marker_expr(pl.col("norm")).alias("norm2"))
-    grid = classify_cells(grid)
+    grid = grid.with_columns(
+        (pl.col("doc_id").rank("dense").cast(pl.Int64) * 2**32 + pl.col("line_no")).alias(LINE)
+    )
+    # reading order, once: every later step keeps it (joins keep the left order). A front end
+    # usually delivers it already, and checking is much cheaper than sorting.
+    in_order = (pl.col(LINE).diff() > 0) | ((pl.col(LINE).diff() == 0) & (pl.col("cell_idx").diff() > 0))
+    if not grid.select(in_order.slice(1).all()).item():
+        grid = grid.sort(LINE, "cell_idx")
+    grid = _cell_meanings(grid, vocab)
     grid = _blank_value_copies(grid)
-    grid = _label_keys(grid, vocab)
+    grid = _label_keys(grid)
     grid = _assign_sections(grid, vocab)
 
     t2_cells, t2_warn, t2_versions = _map_t2(grid, vocab)
     t3_cells, t3_warn, t3_versions = _map_t3(grid)
     t4_cells, t4_warn = _map_t4(grid)
 
-    cells = pl.concat([t2_cells, t3_cells, t4_cells], how="diagonal_relaxed")
+    # the facts' own columns only: the mappers' working columns stay behind
+    cells = pl.concat(
+        [c.select(col for col in _FACT_COLUMNS if col in c.columns) for c in (t2_cells, t3_cells, t4_cells)],
+        how="diagonal_relaxed",
+    )
     cells, type_warn = _check_counts(cells)
+    # doc_id keeps the batch's key type (the pipeline's document numbers, or sha strings)
+    text_columns = {c: t for c, t in WARNING_SCHEMA.items() if c != "doc_id"}
     warnings = pl.concat(
-        [w.select(list(WARNING_SCHEMA)).cast(WARNING_SCHEMA) for w in (t2_warn, t3_warn, t4_warn, type_warn)]
+        [
+            w.select(list(WARNING_SCHEMA)).cast(text_columns)
+            for w in (t2_warn, t3_warn, t4_warn, type_warn)
+        ]
     )
 
     docs = grid.select("doc_id").unique()
@@ -112,6 +129,40 @@ def map_tables(grid: pl.DataFrame) -> TableResult:
     return TableResult(cells, warnings, versions)
 
 
+def _per_line(cells: pl.DataFrame, *aggs: pl.Expr) -> pl.DataFrame:
+    """One row per line, in reading order, with the line's doc_id and line_no and ``aggs``."""
+    return cells.group_by(LINE, maintain_order=True).agg(pl.col("doc_id", "line_no").first(), *aggs)
+
+
+def _cell_meanings(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """Normalised label, cell state, value and candidate row-label keys of every cell.
+
+    All of it depends on the cell text alone, and a batch repeats the same few texts (0, blanks, row
+    labels) hundreds of thousands of times: each distinct text is worked out once, then spread back by
+    its index among the distinct texts (a categorical of the batch's own). The label keys are kept for
+    text cells only later (``_label_keys``), after merged copies are blanked.
+    """
+    distinct = grid["raw_text"].cast(pl.Categorical(pl.Categories.random()))
+    categories = distinct.cat.get_categories()
+    # a null text (no front end gives one) is classified too, as the last entry
+    texts = pl.DataFrame({"raw_text": categories.append(pl.Series([None], dtype=pl.String))})
+    texts = texts.with_columns(normalise_label_expr(pl.col("raw_text")).alias("norm"))
+    texts = texts.with_columns(strip_list_marker_expr(pl.col("norm")).alias("norm2"))
+    texts = classify_cells(texts)
+    for frame, key in ((vocab["t3_rows"], "t3_key"), (vocab["t4_rows"], "t4_key"), (vocab["captions"], "caption_table")):
+        # the label as printed, else without its list marker (（一）, 1.)
+        aliases = dict(zip(frame["norm"], frame[key], strict=True))
+        texts = texts.with_columns(
+            pl.coalesce(
+                pl.col("norm").replace_strict(aliases, default=None, return_dtype=pl.String),
+                pl.col("norm2").replace_strict(aliases, default=None, return_dtype=pl.String),
+            ).alias(key)
+        )
+    index = distinct.to_physical().fill_null(len(categories))
+    # norm2 served the key lookups only
+    return grid.hstack(texts.drop("raw_text", "norm2").select(pl.all().gather(index)))
+
+
 # --------------------------------------------------------------------------- merged cells
 def _blank_value_copies(grid: pl.DataFrame) -> pl.DataFrame:
     """A merged cell repeated into the positions it covers (``span_copy``) is a label there, never a
@@ -130,33 +181,28 @@ def _blank_value_copies(grid: pl.DataFrame) -> pl.DataFrame:
 
 
 # --------------------------------------------------------------------------- labels and sections
-def _label_keys(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]) -> pl.DataFrame:
+def _label_keys(grid: pl.DataFrame) -> pl.DataFrame:
     """Which row label (of 表三 / 表四 / a 表二 caption) each text cell is, if any."""
     text = pl.col("cell_state") == "text"
-    for frame, key in ((vocab["t3_rows"], "t3_key"), (vocab["t4_rows"], "t4_key"), (vocab["captions"], "caption_table")):
-        grid = (
-            grid.join(frame, on="norm", how="left")
-            .join(frame.rename({"norm": "norm2", key: "_secondary"}), on="norm2", how="left")
-            .with_columns(pl.when(text).then(pl.coalesce(key, "_secondary")).alias(key))
-            .drop("_secondary")
-        )
-    return grid.sort("doc_id", "line_no", "cell_idx")
+    return grid.with_columns(pl.when(text).then(pl.col(key)).alias(key) for key in ("t3_key", "t4_key", "caption_table"))
 
 
 def _assign_sections(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]) -> pl.DataFrame:
     """Forward-fill the table each line belongs to from captions, headings and header lines."""
-    first = (
-        grid.filter(pl.col("cell_state") != "blank")
-        .group_by(LINE)
-        .agg(
-            pl.col("norm").first().alias("first_norm"),
-            pl.col("caption_table").first().alias("first_caption"),
-            pl.col("t3_key").first().alias("first_t3"),
-            pl.col("norm").str.join("").alias("line_norm"),
-        )
-    )
-    first = first.join(
-        vocab["headings"].rename({"norm": "line_norm", "section": "heading_section"}), on="line_norm", how="left"
+    first = _per_line(
+        grid.lazy()
+        .select("doc_id", "line_no", LINE, "cell_state", "norm", "caption_table", "t3_key")
+        .filter(pl.col("cell_state") != "blank")
+        .collect(),
+        pl.col("norm").first().alias("first_norm"),
+        pl.col("caption_table").first().alias("first_caption"),
+        pl.col("t3_key").first().alias("first_t3"),
+        # collected as a list and joined after: much faster than str.join inside the aggregation
+        pl.col("norm").alias("line_norm"),
+    ).with_columns(pl.col("line_norm").list.join(""))
+    headings = dict(zip(vocab["headings"]["norm"], vocab["headings"]["section"], strict=True))
+    first = first.with_columns(
+        pl.col("line_norm").replace_strict(headings, default=None, return_dtype=pl.String).alias("heading_section")
     )
     t3_note = normalise_label("本列数据的勾稽关系")
     applicant_header = normalise_label("申请人情况")
@@ -175,7 +221,7 @@ def _assign_sections(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]) -> pl.D
         .when(pl.col("heading_section").is_not_null())
         .then(pl.lit("none"))
     )
-    first = first.with_columns(marker.alias("section_marker")).sort(LINE)
+    first = first.with_columns(marker.alias("section_marker"))
     # a t3 data label does not restart the section when already inside t3
     first = first.with_columns(
         pl.col("section_marker").forward_fill().over("doc_id").alias("_prev")
@@ -194,20 +240,39 @@ def _assign_sections(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]) -> pl.D
         .alias("section_start"),
     )
     return grid.join(
-        first.select(*LINE, "section", "section_start", "section_marker", "heading_section", "first_norm"),
+        first.select(LINE, "section", "section_start", "section_marker", "heading_section", "first_norm"),
         on=LINE,
         how="left",
         maintain_order="left",
     ).with_columns(pl.col("section").fill_null("none"))
 
 
+# What a placed cell carries into the facts (and the warnings): the 表三/表四 mappers select these
+# before their windows and joins, so that they never copy the grid's many other columns.
+_CELL_COLUMNS = [
+    "doc_id", "line_no", LINE, "cell_idx", "raw_text", "locator", "cell_state", "value", "unit_raw", "value_is_integer",
+]
+
+
+# What TableResult.cells keeps (doc_id + raw.table_cells without report_id), and what the count
+# check needs besides (the value type of a 表二 column, whether a number is whole)
+_FACT_COLUMNS = [
+    "doc_id", "table_id", "template_version", "row_key", "col_key", "raw_text", "cell_state", "value", "unit",
+    "unit_raw", "unit_assumed", "locator", "value_type", "value_is_integer",
+]
+
+
 # --------------------------------------------------------------------------- 表二
 def _map_t2(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]):
-    t2 = grid.filter(pl.col("section").str.starts_with("t2_") & (pl.col("line_no") != pl.col("section_start")))
-    t2 = t2.rename({"section": "table_id"})
+    t2 = (
+        grid.lazy()
+        .filter(pl.col("section").str.starts_with("t2_") & (pl.col("line_no") != pl.col("section_start")))
+        .select(*_CELL_COLUMNS, pl.col("section").alias("table_id"), "section_start", "first_norm", "norm", "span_copy")
+        .collect()
+    )
     header_norm = normalise_label("信息内容")
-    header_lines = t2.filter(pl.col("first_norm") == header_norm).select(*LINE).unique()
-    header_cells = t2.join(header_lines, on=LINE).filter((pl.col("cell_idx") >= 1) & (pl.col("norm") != ""))
+    is_header_line = (pl.col("first_norm") == header_norm).fill_null(False)
+    header_cells = t2.filter(is_header_line & (pl.col("cell_idx") >= 1) & (pl.col("norm") != ""))
     cols = vocab["t2_cols"].rename({"norm": "alias_norm"})
     matched = (
         header_cells.join(cols, on="table_id")
@@ -234,30 +299,29 @@ def _map_t2(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]):
         .select("doc_id", "section_start", "cell_idx", "table_id", "version", "col_key", "value_type", "header_unit")
     )
     rows = vocab["t2_rows"].rename({"norm": "row_norm"})
-    data = t2.join(header_lines, on=LINE, how="anti")
+    data = t2.filter(~is_header_line)
     row_labels = (
         data.filter(pl.col("cell_idx") == 0)
         .join(rows, left_on=["table_id", "norm"], right_on=["table_id", "row_norm"], how="left")
-        .select(*LINE, "row_key")
+        .select(LINE, "row_key")
     )
-    first_cell = data.filter(pl.col("cell_idx") == 0).select(*LINE, pl.col("norm").alias("_label_norm"))
+    first_cell = data.filter(pl.col("cell_idx") == 0).select(LINE, pl.col("norm").alias("_label_norm"))
     # a merged label cell exported once per spanned column (| 行政许可 | 行政许可 | 0 |) is not a value
     data = (
-        data.join(row_labels, on=LINE, how="left")
-        .join(first_cell, on=LINE, how="left")
+        data.join(row_labels, on=LINE, how="left", maintain_order="left")
+        .join(first_cell, on=LINE, how="left", maintain_order="left")
         .filter((pl.col("cell_idx") >= 1) & (pl.col("norm") != pl.col("_label_norm")) & ~pl.col("span_copy"))
     )
     placed = data.join(
         header_map.drop("table_id"), on=["doc_id", "section_start", "cell_idx"], how="left"
-    ).sort("doc_id", "line_no", "cell_idx")
+    ).sort(LINE, "cell_idx")
 
     warnings = []
     unknown_rows = placed.filter(
         pl.col("row_key").is_null() & (pl.col("cell_state") != "blank")
     )
     warnings.append(
-        unknown_rows.group_by(LINE, maintain_order=True)
-        .agg(pl.col("table_id").first(), pl.col("raw_text").str.join(" | "), pl.col("locator").first())
+        _per_line(unknown_rows, pl.col("table_id").first(), pl.col("raw_text").str.join(" | "), pl.col("locator").first())
         .with_columns(
             pl.lit(None, pl.String).alias("row_key"),
             pl.lit("unknown_row_label").alias("code"),
@@ -276,16 +340,15 @@ def _map_t2(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]):
     facts = placed.filter(pl.col("row_key").is_not_null() & pl.col("col_key").is_not_null())
     # several cells under one (merged) header column: one value is that column's; two are ambiguous
     filled = pl.col("cell_state") != "blank"
-    per_col = [*LINE, "col_key"]
+    per_col = [LINE, "col_key"]
     facts = facts.with_columns(
         filled.sum().over(per_col).alias("_filled"),
         pl.int_range(pl.len()).over(per_col).alias("_nth"),
     )
     clash = facts.filter(pl.col("_filled") > 1)
     warnings.append(
-        clash.group_by(LINE, maintain_order=True)
-        .agg(pl.col("table_id").first(), pl.col("row_key").first(), pl.col("raw_text").str.join(" | "),
-             pl.col("locator").first())
+        _per_line(clash, pl.col("table_id").first(), pl.col("row_key").first(), pl.col("raw_text").str.join(" | "),
+                  pl.col("locator").first())
         .with_columns(
             pl.lit("ambiguous_alignment").alias("code"),
             pl.lit("warn").alias("severity"),
@@ -331,9 +394,10 @@ def _align(rows: pl.DataFrame, width: int, label_col: str, key_col: str | None =
     Exact when the row has exactly ``width`` data cells; otherwise right-anchored on the last
     non-blank cell when at least ``width`` cells precede it. Extra cells on the left that are blank
     are merged-cell artefacts; extra zeros are dropped with an info warning; anything else, or too
-    few cells, makes the row ambiguous: no fact, a warning with the raw cells.
+    few cells, makes the row ambiguous: no fact, a warning with the raw cells. ``rows`` come in reading
+    order (line, cell), as the grid is.
     """
-    rows = rows.sort("doc_id", "line_no", "cell_idx").with_columns(
+    rows = rows.with_columns(
         pl.col("cell_idx").filter(pl.col(label_col).is_not_null()).max().over(LINE).fill_null(-1).alias("_label_idx")
     )
     data = rows.filter(pl.col("cell_idx") > pl.col("_label_idx")).with_columns(
@@ -380,9 +444,8 @@ def _align(rows: pl.DataFrame, width: int, label_col: str, key_col: str | None =
     row_text = pl.col("raw_text").str.join(" | ")
     row_key = (pl.col(key_col) if key_col else pl.lit(None, pl.String)).first().alias("row_key")
     ambiguous = (
-        data.filter(pl.col("_mode") == "ambiguous")
-        .group_by(LINE, maintain_order=True)
-        .agg(row_key, row_text, pl.col("locator").first(), pl.len().alias("_n"))
+        _per_line(data.filter(pl.col("_mode") == "ambiguous"), row_key, row_text, pl.col("locator").first(),
+                  pl.len().alias("_n"))
         .with_columns(
             pl.lit("ambiguous_alignment").alias("code"),
             pl.lit("warn").alias("severity"),
@@ -394,9 +457,8 @@ def _align(rows: pl.DataFrame, width: int, label_col: str, key_col: str | None =
         )
     )
     extra_zeros = (
-        data.filter(pl.col("_extra_zero") & pl.col("_mode").is_in(["right"]) & extra_zero)
-        .group_by(LINE, maintain_order=True)
-        .agg(row_key, row_text, pl.col("locator").first())
+        _per_line(data.filter(pl.col("_extra_zero") & pl.col("_mode").is_in(["right"]) & extra_zero),
+                  row_key, row_text, pl.col("locator").first())
         .with_columns(
             pl.lit("alignment_extra_cells").alias("code"),
             pl.lit("info").alias("severity"),
@@ -412,21 +474,24 @@ def _align(rows: pl.DataFrame, width: int, label_col: str, key_col: str | None =
 def _map_t3(grid: pl.DataFrame):
     reg = registry()
     columns = reg.t3_column_order
-    t3 = grid.filter((pl.col("section") == "t3") & pl.col("kind").is_in(["tab", "pipe"]))
-    has_number = (pl.col("cell_state") != "blank") & (pl.col("cell_state") != "text")
-    t3 = t3.with_columns(pl.col("t3_key").drop_nulls().last().over(LINE).alias("_row_key"))
-    versions = (
-        t3.group_by("doc_id")
-        .agg(pl.col("t3_key").is_in(_T3_V2021_ONLY).any().alias("_v21"), pl.len().alias("_n"))
-        .select("doc_id", pl.when(pl.col("_v21")).then(pl.lit("v2021")).otherwise(pl.lit("v2019")).alias("t3_version"))
+    t3 = (
+        grid.lazy()
+        .filter((pl.col("section") == "t3") & pl.col("kind").is_in(["tab", "pipe"]))
+        .select(*_CELL_COLUMNS, "t3_key")
+        .collect()
     )
-    t3 = t3.join(versions, on="doc_id", how="left")
+    has_number = (pl.col("cell_state") != "blank") & (pl.col("cell_state") != "text")
+    t3 = t3.with_columns(
+        pl.col("t3_key").drop_nulls().last().over(LINE).alias("_row_key"),
+        pl.col("cell_idx").filter(pl.col("t3_key").is_not_null()).max().over(LINE).alias("_last_label_idx"),
+    )
+    v2021 = pl.col("t3_key").is_in(_T3_V2021_ONLY).any().over("doc_id")
+    t3 = t3.with_columns(pl.when(v2021).then(pl.lit("v2021")).otherwise(pl.lit("v2019")).alias("t3_version"))
+    versions = t3.group_by("doc_id").agg(pl.col("t3_version").first())
     # the rightmost label decides the row; lines without any known label are headers or notes
     rows = t3.filter(pl.col("_row_key").is_not_null())
-    line_has_number = (
-        pl.col("cell_idx") > pl.col("cell_idx").filter(pl.col("t3_key").is_not_null()).max().over(LINE)
-    ) & has_number
-    rows = rows.with_columns(line_has_number.any().over(LINE).alias("_has_number"))
+    line_has_number = (pl.col("cell_idx") > pl.col("_last_label_idx")) & has_number
+    rows = rows.with_columns(line_has_number.any().over(LINE).alias("_has_number")).drop("_last_label_idx")
     group_line = pl.col("_row_key").is_in(_T3_GROUP_LABELS) | (
         (pl.col("_row_key") == "other_processing") & (pl.col("t3_version") == "v2021")
     )
@@ -438,7 +503,7 @@ def _map_t3(grid: pl.DataFrame):
         placed = pl.concat([placed, confirmed], how="diagonal_relaxed")
         warnings = pl.concat(
             [
-                warnings.join(confirmed_lines, on=LINE, how="anti"),
+                warnings.join(confirmed_lines, on=["doc_id", "line_no"], how="anti"),
                 confirmed_lines.with_columns(
                     pl.lit("alignment_confirmed_by_identities").alias("code"),
                     pl.lit("info").alias("severity"),
@@ -457,8 +522,8 @@ def _map_t3(grid: pl.DataFrame):
     )
     placed, dup_warn = _first_occurrence(placed, "t3")
     printed = (
-        warn_rows.group_by(LINE, maintain_order=True)
-        .agg(pl.col("_row_key").first().alias("row_key"), pl.col("raw_text").str.join(" | "), pl.col("locator").first())
+        _per_line(warn_rows, pl.col("_row_key").first().alias("row_key"), pl.col("raw_text").str.join(" | "),
+                  pl.col("locator").first())
         .with_columns(
             pl.lit("printed_group_subtotal").alias("code"),
             pl.lit("info").alias("severity"),
@@ -483,7 +548,8 @@ def _confirm_by_identities(amb: pl.DataFrame, placed: pl.DataFrame, columns: lis
     Anything else stays ambiguous. Runs in Python only for reports with such rows."""
     from itertools import combinations, product
 
-    empty = (placed.clear(), pl.DataFrame(schema={"doc_id": pl.String, "line_no": pl.Int32}))
+    doc_id_dtype = placed.schema["doc_id"]
+    empty = (placed.clear(), pl.DataFrame(schema={"doc_id": doc_id_dtype, "line_no": pl.Int32}))
     if amb is None or amb.is_empty():
         return empty
     width = len(columns)
@@ -567,7 +633,7 @@ def _confirm_by_identities(amb: pl.DataFrame, placed: pl.DataFrame, columns: lis
         return empty
     lines = pl.DataFrame(
         out_lines,
-        schema={"doc_id": pl.String, "line_no": pl.Int32, "row_key": pl.String, "raw_text": pl.String, "locator": pl.String},
+        schema={"doc_id": doc_id_dtype, "line_no": pl.Int32, "row_key": pl.String, "raw_text": pl.String, "locator": pl.String},
         orient="row",
     )
     return pl.concat(out_rows, how="diagonal_relaxed"), lines
@@ -575,12 +641,12 @@ def _confirm_by_identities(amb: pl.DataFrame, placed: pl.DataFrame, columns: lis
 
 def _first_occurrence(placed: pl.DataFrame, table_id: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """A row label printed twice: the first line wins, the later ones are reported."""
-    first_line = placed.group_by("doc_id", "row_key").agg(pl.col("line_no").min().alias("_first_line"))
-    placed = placed.join(first_line, on=["doc_id", "row_key"])
+    placed = placed.filter(pl.col("row_key").is_not_null()).with_columns(
+        pl.col("line_no").min().over("doc_id", "row_key").alias("_first_line")
+    )
     dups = (
-        placed.filter(pl.col("line_no") != pl.col("_first_line"))
-        .group_by(LINE, maintain_order=True)
-        .agg(pl.col("row_key").first(), pl.col("raw_text").str.join(" | "), pl.col("locator").first())
+        _per_line(placed.filter(pl.col("line_no") != pl.col("_first_line")),
+                  pl.col("row_key").first(), pl.col("raw_text").str.join(" | "), pl.col("locator").first())
         .with_columns(
             pl.lit(table_id).alias("table_id"),
             pl.lit("duplicate_row").alias("code"),
@@ -595,17 +661,20 @@ def _first_occurrence(placed: pl.DataFrame, table_id: str) -> tuple[pl.DataFrame
 def _map_t4(grid: pl.DataFrame):
     reg = registry()
     order = reg.t4_cell_order
-    t4 = grid.filter((pl.col("section") == "t4") & pl.col("kind").is_in(["tab", "pipe", "para"]))
-    line_stats = t4.group_by(LINE).agg(
-        (pl.col("cell_state") == "text").sum().alias("_texts"),
-        ((pl.col("cell_state") != "text") & (pl.col("cell_state") != "blank")).sum().alias("_values"),
-        pl.col("t4_key").drop_nulls().first().alias("_t4_label"),
+    t4 = (
+        grid.lazy()
+        .filter((pl.col("section") == "t4") & pl.col("kind").is_in(["tab", "pipe", "para"]))
+        .select(*_CELL_COLUMNS, "t4_key")
+        .collect()
     )
-    t4 = t4.join(line_stats, on=LINE)
+    t4 = t4.with_columns(
+        (pl.col("cell_state") == "text").sum().over(LINE).alias("_texts"),
+        ((pl.col("cell_state") != "text") & (pl.col("cell_state") != "blank")).sum().over(LINE).alias("_values"),
+        pl.col("t4_key").drop_nulls().first().over(LINE).alias("_t4_label"),
+    )
     # one line of 15 values (the official layout)
     flat = t4.filter((pl.col("_texts") == 0) & (pl.col("_values") > 0))
-    first_line = flat.group_by("doc_id").agg(pl.col("line_no").min().alias("_first"))
-    flat = flat.join(first_line, on="doc_id")
+    flat = flat.with_columns(pl.col("line_no").min().over("doc_id").alias("_first"))
     later = flat.filter(pl.col("line_no") != pl.col("_first"))
     flat = flat.filter(pl.col("line_no") == pl.col("_first")).drop("_first").with_columns(
         pl.lit(None, pl.String).alias("_lbl")
@@ -617,7 +686,7 @@ def _map_t4(grid: pl.DataFrame):
     )
     # or three labelled rows of five (行政复议 | 未经复议直接起诉 | 复议后起诉)
     labelled = t4.filter(pl.col("_t4_label").is_not_null() & (pl.col("_values") > 0))
-    labelled = labelled.join(first_line, on="doc_id", how="anti")
+    labelled = labelled.filter(~pl.col("doc_id").is_in(flat["doc_id"].unique().implode()))
     results = [c.key for c in reg.t4().columns]
     placed_rows, warn_rows = _align(labelled, len(results), "t4_key", "_t4_label")
     placed_rows = placed_rows.with_columns(
@@ -630,8 +699,7 @@ def _map_t4(grid: pl.DataFrame):
     placed, dup_warn = _first_occurrence(placed.with_columns(pl.col("row_key") + "." + pl.col("col_key")), "t4")
     placed = placed.with_columns(pl.col("row_key").str.split(".").list.first().alias("row_key"))
     extra_lines = (
-        later.group_by(LINE, maintain_order=True)
-        .agg(pl.col("raw_text").str.join(" | "), pl.col("locator").first())
+        _per_line(later, pl.col("raw_text").str.join(" | "), pl.col("locator").first())
         .with_columns(
             pl.lit(None, pl.String).alias("row_key"),
             pl.lit("unplaced_cells").alias("code"),

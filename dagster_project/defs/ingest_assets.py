@@ -13,11 +13,10 @@ import polars as pl
 
 from dagster_project.defs.resources import WarehousePaths
 from ingest import PARSER_VERSION
-from ingest.decoding import decode_bytes
-from ingest.discovery import count_files, known_files, landed_frame, read_bytes, scan_landing
-from ingest.frontends import SUPPORTED_FORMATS, TEXT_FORMATS, read_structured
+from ingest.discovery import count_files, known_files, landed_frame, scan_landing
 from ingest.pipeline import parse_documents
 from ingest.progress import Progress
+from ingest.reader import read_files
 from ingest.registry import registry
 from ingest.schemas import conform
 from ingest.warehouse import (
@@ -156,20 +155,9 @@ def decoded_documents(context: dg.AssetExecutionContext, paths: WarehousePaths) 
     writer = _PartWriter(decoded_dir, DECODED_SCHEMA)
     to_read = readable.filter(pl.col("source_sha256").is_in(list(todo)))
     progress = Progress("decoding", to_read.height, _emitter(context))
-    for rec in to_read.iter_rows(named=True):
-        progress.advance()
-        text = encoding = problem = None
-        converted = False
-        if rec["source_format"] in TEXT_FORMATS or rec["source_format"] == "unknown":
-            decoded = decode_bytes(read_bytes(rec["abs_path"]))
-            text, encoding, problem = decoded.text, decoded.encoding, decoded.problem
-            converted = decoded.converted_from_traditional
-            if problem is None and rec["source_format"] == "unknown":
-                problem = "unrecognised file format"
-        elif rec["source_format"] in SUPPORTED_FORMATS:
-            text, encoding, problem, converted = read_structured(rec["source_format"], read_bytes(rec["abs_path"]))
-        else:
-            problem = f"{rec['source_format']} files are not read by parser {PARSER_VERSION}"
+    pairs = list(zip(to_read["abs_path"].to_list(), to_read["source_format"].to_list(), strict=True))
+    results = read_files(pairs, on_file=progress.advance)
+    for rec, (encoding, text, problem, converted) in zip(to_read.iter_rows(named=True), results, strict=True):
         writer.add((rec["source_sha256"], rec["source_path"], rec["source_format"], encoding, text, problem, converted))
     progress.finish()
     for rec in unreadable.filter(pl.col("source_sha256").is_in(list(todo))).iter_rows(named=True):

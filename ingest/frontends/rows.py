@@ -37,7 +37,8 @@ class Block:
     @classmethod
     def from_json(cls, obj: list) -> Block:
         kind, cells, locs, copies = obj
-        return cls(kind, cells, locs, [bool(c) for c in copies])
+        # most rows have no merged cell: skip the per-cell conversion for them
+        return cls(kind, cells, locs, list(map(bool, copies)) if any(copies) else [False] * len(copies))
 
 
 def para(text: str, locator: str) -> Block:
@@ -90,47 +91,40 @@ def expand(rows: list[list[tuple[str, int, int, str]]]) -> list[tuple[list[str],
     return out
 
 
-def frames(docs: list[tuple[str, list[Block]]]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """[(doc_id, blocks)] -> (lines, grid) with 1-based line numbers."""
-    l_doc, l_no, l_text = [], [], []
-    g_doc, g_line, g_idx, g_text, g_kind, g_loc, g_copy = [], [], [], [], [], [], []
+def frames(docs: list[tuple[str | int, list[Block]]]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """[(doc_id, blocks)] -> (lines, grid) with 1-based line numbers. ``doc_id`` is the sha256 string,
+    or the integer document number the pipeline gives each document of its batch."""
+    doc_id_dtype = pl.Int64 if docs and isinstance(docs[0][0], int) else pl.String
+    l_doc, l_no, l_kind, l_text = [], [], [], []
+    # the cells of every block with cells, flat, and per such block its line (row of `lines`) and width;
+    # Polars repeats each line's doc_id, line_no and kind over its cells
+    g_line, g_width, g_text, g_loc, g_copy = [], [], [], [], []
     for doc_id, blocks in docs:
         for n, b in enumerate(blocks, start=1):
             l_doc.append(doc_id)
             l_no.append(n)
+            l_kind.append(b.kind)
             l_text.append(b.text)
-            if b.kind == "para" and not b.cells[0].strip():
-                continue
             k = len(b.cells)
-            g_doc.extend([doc_id] * k)
-            g_line.extend([n] * k)
-            g_idx.extend(range(k))
+            if k == 0 or (b.kind == "para" and not b.cells[0].strip()):
+                continue
+            g_line.append(len(l_doc) - 1)
+            g_width.append(k)
             g_text.extend(b.cells)
-            g_kind.extend([b.kind] * k)
             g_loc.extend(b.locators)
             g_copy.extend(b.copies or [False] * k)
-    lines = pl.DataFrame(
-        {"doc_id": l_doc, "line_no": l_no, "text": l_text},
-        schema={"doc_id": pl.String, "line_no": pl.Int32, "text": pl.String},
+    blocks = pl.DataFrame(
+        {"doc_id": l_doc, "line_no": l_no, "kind": l_kind, "text": l_text},
+        schema={"doc_id": doc_id_dtype, "line_no": pl.Int32, "kind": pl.String, "text": pl.String},
     )
-    grid = pl.DataFrame(
-        {
-            "doc_id": g_doc,
-            "line_no": g_line,
-            "kind": g_kind,
-            "raw_text": g_text,
-            "cell_idx": g_idx,
-            "locator": g_loc,
-            "span_copy": g_copy,
-        },
-        schema={
-            "doc_id": pl.String,
-            "line_no": pl.Int32,
-            "kind": pl.String,
-            "raw_text": pl.String,
-            "cell_idx": pl.Int32,
-            "locator": pl.String,
-            "span_copy": pl.Boolean,
-        },
-    ).with_columns(cleaned_cell_expr("raw_text").alias("raw_text"))
-    return lines, grid
+    spread = pl.DataFrame({"line": g_line, "width": g_width}, schema={"line": pl.UInt32, "width": pl.Int32}).select(
+        pl.col("line").repeat_by("width").explode(),
+        pl.int_ranges("width", dtype=pl.Int32).explode().alias("cell_idx"),
+    )
+    grid = blocks.select(pl.col("doc_id", "line_no", "kind").gather(spread["line"])).with_columns(
+        pl.Series("raw_text", g_text, dtype=pl.String),
+        spread["cell_idx"],
+        pl.Series("locator", g_loc, dtype=pl.String),
+        pl.Series("span_copy", g_copy, dtype=pl.Boolean),
+    )
+    return blocks.drop("kind"), grid.with_columns(cleaned_cell_expr("raw_text").alias("raw_text"))

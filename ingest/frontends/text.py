@@ -19,13 +19,22 @@ _PIPE_SEP_RE = r"^\|?[\s:\-|]*-[\s:\-|]*\|?$"
 
 def lines_frame(docs: pl.DataFrame) -> pl.DataFrame:
     """docs(doc_id, text) -> lines(doc_id, line_no, text), 1-based line numbers."""
-    return (
-        docs.select("doc_id", pl.col("text").str.split("\n").alias("text"))
-        .explode("text")
-        .with_columns((pl.int_range(pl.len()).over("doc_id") + 1).cast(pl.Int32).alias("line_no"))
-        .with_columns(pl.col("text").fill_null(""))
-        .select("doc_id", "line_no", "text")
-    )
+    if docs["doc_id"].is_duplicated().any():
+        # the same document twice in a batch numbers its lines on from the first copy
+        return (
+            docs.select("doc_id", pl.col("text").str.split("\n").alias("text"))
+            .explode("text")
+            .with_columns((pl.int_range(pl.len()).over("doc_id") + 1).cast(pl.Int32).alias("line_no"))
+            .with_columns(pl.col("text").fill_null(""))
+            .select("doc_id", "line_no", "text")
+        )
+    # numbered before the explode: no window over the documents needed
+    split = pl.col("text").fill_null("").str.split("\n")
+    return docs.select(
+        "doc_id",
+        pl.int_ranges(1, split.list.len() + 1, dtype=pl.Int32).alias("line_no"),
+        split.alias("text"),
+    ).explode("line_no", "text")
 
 
 def cells_frame(lines: pl.DataFrame) -> pl.DataFrame:
@@ -48,19 +57,24 @@ def cells_frame(lines: pl.DataFrame) -> pl.DataFrame:
     )
     lines = lines.with_columns(kind.alias("kind")).filter(~pl.col("kind").is_in(["blank", "sep"]))
     short = pl.col("text").str.slice(0, MAX_LINE_CHARS)
+    # a paragraph is one cell: split on "\n", which a line never holds, is a cheaper one-item list
+    whole = (
+        pl.concat_list(pl.col("text"))
+        if lines["text"].str.contains("\n", literal=True).any()
+        else pl.col("text").str.split("\n")
+    )
     parts = (
         pl.when(pl.col("kind") == "tab")
         .then(short.str.split("\t"))
         .when(pl.col("kind") == "pipe")
-        .then(short.str.strip_chars().str.replace(r"^\|", "").str.replace(r"\|$", "").str.split("|"))
-        .otherwise(pl.concat_list(pl.col("text")))
+        .then(short.str.strip_chars().str.strip_prefix("|").str.strip_suffix("|").str.split("|"))
+        .otherwise(whole)
     )
     cells = (
         lines.select("doc_id", "line_no", "kind", parts.alias("raw_text"))
-        .explode("raw_text")
-        .with_columns(
-            (pl.int_range(pl.len()).over("doc_id", "line_no")).cast(pl.Int32).alias("cell_idx"),
-        )
+        # numbered before the explode: no window over the lines needed
+        .with_columns(pl.int_ranges(pl.col("raw_text").list.len(), dtype=pl.Int32).alias("cell_idx"))
+        .explode("raw_text", "cell_idx")
         .with_columns(cleaned_cell_expr("raw_text").alias("raw_text"))
     )
     return cells.with_columns(
