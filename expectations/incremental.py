@@ -82,3 +82,19 @@ def run_rules_for(warehouse_path: str | os.PathLike, report_ids: Iterable[str]) 
         return run_rules(connection=con)
     finally:
         con.close()
+
+
+def agency_batches(keys: pl.DataFrame, report_ids: pl.DataFrame, batch_size: int) -> list[list[str]]:
+    """``report_ids`` split into batches of about ``batch_size`` reports that never split an agency
+    (its cross-year chain must be validated together); reports without an agency go anywhere."""
+    if report_ids.height <= batch_size:
+        return [report_ids["report_id"].to_list()] if report_ids.height else []
+    n = -(-report_ids.height // batch_size)
+    grouped = (
+        report_ids.join(keys.select("report_id", "agency_id"), on="report_id", how="left")
+        .with_columns((pl.coalesce("agency_id", "report_id").hash(seed=0) % n).alias("batch"))
+        .group_by("batch", maintain_order=True)
+        .agg("report_id")
+        .sort("batch")
+    )
+    return grouped["report_id"].to_list()

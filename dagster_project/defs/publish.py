@@ -16,7 +16,8 @@ from ingest.warehouse import connect, marts_inputs_fingerprint, publish_serving_
     deps=[dbt_core_marts, dbt_rule_marts],
     group_name="serving",
     kinds={"duckdb"},
-    description="marts.* copied into <warehouse>.serving.duckdb and renamed over it (readers never see a half-built file).",
+    description="The warehouse file copied, everything but marts.* dropped from the copy, and the copy renamed over "
+    "<warehouse>.serving.duckdb (readers never see a half-built file). Skipped when nothing changed.",
 )
 def serving_copy(paths: WarehousePaths) -> dg.MaterializeResult:
     started = time.perf_counter()

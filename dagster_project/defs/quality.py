@@ -30,6 +30,8 @@ MARTS_VALIDATED = [
 # carry the same facts). Override with OGI_DATA_DOCS_MAX_REPORTS (0 = never build).
 DATA_DOCS_MAX_REPORTS = 20000
 GATE_CHECK = "parser_counts_nonneg_integer"
+# Reports validated together: above this, validation runs agency by agency in batches of this size.
+VALIDATE_BATCH = 20000
 
 # one Dagster check per rule family (rule_family prefixes)
 FAMILY_CHECKS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -102,7 +104,13 @@ _RULE_CATALOGUE = dg.AssetKey(["raw", "rule_catalogue"])
 )
 def rule_results(context: dg.AssetExecutionContext, paths: WarehousePaths):
     from expectations.families import rule_catalogue
-    from expectations.incremental import VALIDATION_STATE, reports_to_validate, run_rules_for, validation_keys
+    from expectations.incremental import (
+        VALIDATION_STATE,
+        agency_batches,
+        reports_to_validate,
+        run_rules_for,
+        validation_keys,
+    )
     from expectations.runner import (  # GE imports are slow: only when run
         build_data_docs,
         run_rules,
@@ -117,11 +125,15 @@ def rule_results(context: dg.AssetExecutionContext, paths: WarehousePaths):
         previous = con.execute("select report_id, validation_key from raw.validation_state").pl()
     todo = reports_to_validate(keys, previous)
     current = int(keys["is_current"].sum() or 0)
-    if todo.height >= current:
+    if todo.height < current:
+        context.log.info(f"validating {todo.height} of {current} current reports (the rest are unchanged)")
+    if todo.height >= current and current <= VALIDATE_BATCH:
         results = run_rules(str(paths.warehouse_file))
     else:
-        context.log.info(f"validating {todo.height} of {current} current reports (the rest are unchanged)")
-        results = run_rules_for(paths.warehouse_file, todo["report_id"].to_list())
+        # agency by agency in batches: memory stays bounded at national scale
+        batches = agency_batches(keys, todo, VALIDATE_BATCH)
+        results = pl.concat([run_rules_for(paths.warehouse_file, batch) for batch in batches]) if batches else \
+            run_rules_for(paths.warehouse_file, [])
     t_rules = time.perf_counter()
     catalogue = rule_catalogue()
     with connect(paths.warehouse_file) as con:
