@@ -124,29 +124,47 @@ def rule_results(context: dg.AssetExecutionContext, paths: WarehousePaths):
         ensure_table(con, "validation_state", VALIDATION_STATE)
         previous = con.execute("select report_id, validation_key from raw.validation_state").pl()
     todo = reports_to_validate(keys, previous)
-    current = int(keys["is_current"].sum() or 0)
-    if todo.height < current:
-        context.log.info(f"validating {todo.height} of {current} current reports (the rest are unchanged)")
-    if todo.height >= current and current <= VALIDATE_BATCH:
+    current_ids = keys.filter(pl.col("is_current")).select("report_id")
+    everything = todo.height >= current_ids.height
+    if not everything:
+        context.log.info(f"validating {todo.height} of {current_ids.height} current reports (the rest are unchanged)")
+    with connect(paths.warehouse_file) as con:
+        # forget the validation of what is about to be re-validated: a run killed half-way re-validates it
+        if everything:
+            con.execute("delete from raw.validation_state")
+        else:
+            con.register("_todo", todo.to_arrow())
+            con.execute("delete from raw.validation_state where report_id in (select report_id from _todo)")
+            con.unregister("_todo")
+    summary: dict = {}
+    if everything and current_ids.height <= VALIDATE_BATCH:
         results = run_rules(str(paths.warehouse_file))
+        with connect(paths.warehouse_file) as con:
+            replace_table(con, "rule_results", results)
+        summary = summarise(results)
     else:
-        # agency by agency in batches: memory stays bounded at national scale
-        batches = agency_batches(keys, todo, VALIDATE_BATCH)
-        results = pl.concat([run_rules_for(paths.warehouse_file, batch) for batch in batches]) if batches else \
-            run_rules_for(paths.warehouse_file, [])
+        # agency by agency in batches, each stored before the next: memory stays bounded at national scale
+        with connect(paths.warehouse_file) as con:
+            if everything:
+                con.execute("delete from raw.rule_results")
+        for batch in agency_batches(keys, todo, VALIDATE_BATCH) or [[]]:
+            batch_results = run_rules_for(paths.warehouse_file, batch)
+            with connect(paths.warehouse_file) as con:
+                merge_rule_results(con, batch_results, pl.DataFrame({"report_id": batch}, schema={"report_id": pl.String}),
+                                   current_ids)
+            del batch_results
     t_rules = time.perf_counter()
     catalogue = rule_catalogue()
     with connect(paths.warehouse_file) as con:
-        if todo.height >= current:
-            replace_table(con, "rule_results", results)
-        else:
-            merge_rule_results(con, results, todo, keys.filter(pl.col("is_current")).select("report_id"))
         replace_table_frame(con, "validation_state", keys.select(list(VALIDATION_STATE)))
         con.register("_rule_catalogue", catalogue.to_arrow())
         con.execute("create or replace table raw.rule_catalogue as select * from _rule_catalogue")
         con.unregister("_rule_catalogue")
-    summary = summarise(results)
-    reports = results["report_id"].n_unique()
+        stored = con.execute(
+            "select count(*), count(distinct report_id), count(distinct rule_id) from raw.rule_results"
+        ).fetchone()
+        by_status = dict(con.execute("select status, count(*) from raw.rule_results group by 1 order by 1").fetchall())
+    reports = stored[1]
     limit = int(os.environ.get("OGI_DATA_DOCS_MAX_REPORTS", DATA_DOCS_MAX_REPORTS))
     docs_url, docs_seconds = None, 0.0
     if reports <= limit:
@@ -175,14 +193,15 @@ def rule_results(context: dg.AssetExecutionContext, paths: WarehousePaths):
     yield dg.MaterializeResult(
         asset_key=_RULE_RESULTS,
         metadata={
-            "rows": results.height,
+            "rows": stored[0],
             "reports": reports,
-            "reports_validated_this_run": todo.height if todo.height < current else current,
-            "current_reports": current,
-            "rule_ids": results["rule_id"].n_unique() if results.height else 0,
+            "reports_validated_this_run": min(todo.height, current_ids.height),
+            "current_reports": current_ids.height,
+            "rule_ids": stored[2],
             "catalogue_rules": catalogue.height,
-            "by_status": dict(results.group_by("status").len().sort("status").iter_rows()),
-            "summary": dg.MetadataValue.json(json.loads(json.dumps(summary, default=str))),
+            "by_status": by_status,
+            "summary": dg.MetadataValue.json(json.loads(json.dumps(summary, default=str)))
+            if summary else "see the rule family checks on marts/fct_rule_results",
             "data_docs": dg.MetadataValue.path(str(data_docs_dir(paths) / "index.html")) if docs_url else "skipped",
             "data_docs_seconds": round(docs_seconds, 3),
             "rules_seconds": round(t_rules - started, 3),
