@@ -20,7 +20,8 @@ from ingest.warehouse import limit_memory
 
 from .runner import run_rules
 
-# The marts the rule suites read (expectations.runner and expectations.families).
+# The marts the rule suites read (expectations.runner and expectations.families): the rule assets'
+# dependencies, and the views a subset validation restricts.
 MARTS_READ = (
     "dim_report",
     "fct_applications",

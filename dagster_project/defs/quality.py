@@ -16,16 +16,9 @@ import polars as pl
 
 from dagster_project.defs.resources import WarehousePaths
 from dagster_project.settings import code_version
+from expectations.incremental import MARTS_READ
 from ingest.warehouse import connect, ensure_table, merge_rule_results, replace_table, replace_table_frame
 
-MARTS_VALIDATED = [
-    "dim_report",
-    "fct_applications",
-    "fct_review_litigation",
-    "fct_proactive_disclosure",
-    "fct_narrative_metrics",
-    "fct_parse_warnings",
-]
 # Data Docs render every unexpected row; above this many reports they are skipped (the rule marts
 # carry the same facts). Override with OGI_DATA_DOCS_MAX_REPORTS (0 = never build).
 DATA_DOCS_MAX_REPORTS = 20000
@@ -74,7 +67,7 @@ _RULE_CATALOGUE = dg.AssetKey(["raw", "rule_catalogue"])
     specs=[
         dg.AssetSpec(
             _RULE_RESULTS,
-            deps=[dg.AssetKey(["marts", name]) for name in MARTS_VALIDATED],
+            deps=[dg.AssetKey(["marts", name]) for name in MARTS_READ],
             group_name="rules",
             kinds={"great_expectations", "duckdb"},
             description=(
@@ -84,7 +77,7 @@ _RULE_CATALOGUE = dg.AssetKey(["raw", "rule_catalogue"])
         ),
         dg.AssetSpec(
             _RULE_CATALOGUE,
-            deps=[dg.AssetKey(["marts", name]) for name in MARTS_VALIDATED],
+            deps=[dg.AssetKey(["marts", name]) for name in MARTS_READ],
             group_name="rules",
             kinds={"duckdb"},
             description="Every rule of the YAML catalogue with formula, severity and rationale (expectations.families.rule_catalogue).",
