@@ -136,35 +136,19 @@ _METRIC_PATTERNS: list[tuple[str, str]] = [
         ),
     ),
 ]
+def _counted_after(channel_words: str, units: str) -> str:
+    """A channel word, a short gap, then a figure counted in ``units`` (e.g. 条|篇)."""
+    return (
+        "(?:" + channel_words + r")" + (_GAP % 6) + _Q_BEFORE + _NUM + r"\s*" + _SCALE + _Q_MID
+        + r"(" + units + r")" + _Q_AFTER + _TAIL
+    )
+
+
 # a channel word right before the figure (微博200条, 微信公众号推文300篇) counts as published items
-_DIRECT_ITEMS = (
-    "(?:"
-    + _CHANNEL_RE[1:-1]
-    + r")"
-    + (_GAP % 6)
-    + _Q_BEFORE
-    + _NUM
-    + r"\s*"
-    + _SCALE
-    + _Q_MID
-    + r"(条|篇|期|则)"
-    + _Q_AFTER
-    + _TAIL
-)
+_DIRECT_ITEMS = _counted_after(_CHANNEL_RE[1:-1], "条|篇|期|则")
 # events are counted for press conferences and interviews (N场); elsewhere 场/次 are not events
-_EVENT_CHANNEL_PATTERN = (
-    "(?:"
-    + "|".join(w for w, c in _CHANNEL_WORDS.items() if c in ("press_conference", "online_interview"))
-    + r")"
-    + (_GAP % 6)
-    + _Q_BEFORE
-    + _NUM
-    + r"\s*"
-    + _SCALE
-    + _Q_MID
-    + r"(场|次|期)"
-    + _Q_AFTER
-    + _TAIL
+_EVENT_CHANNEL_PATTERN = _counted_after(
+    "|".join(w for w, c in _CHANNEL_WORDS.items() if c in ("press_conference", "online_interview")), "场|次|期"
 )
 
 # clauses that state a change, a maximum, an average or a share: not a channel total

@@ -323,11 +323,9 @@ def merge_rule_results(
 
 
 def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    """Replace one of the RAW_TABLES with ``frame`` conformed to its schema."""
     ensure_raw_schema(con)
-    frame = conform(frame, table)
-    con.register("_replace_frame", frame.to_arrow())
-    con.execute(f"create or replace table {RAW_SCHEMA}.{table} as select * from _replace_frame")
-    con.unregister("_replace_frame")
+    replace_table_frame(con, table, conform(frame, table))
 
 
 def table_counts(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, int]:

@@ -125,21 +125,12 @@ def to_docx(blocks_: list, rng: random.Random) -> bytes:
             width = _width(t.rows)
             table = d.add_table(rows=len(t.rows), cols=width)
             table.style = "Table Grid"
-            occupied: set[tuple[int, int]] = set()
-            for r, row in enumerate(t.rows):
-                c = 0
-                for cell in row:
-                    while (r, c) in occupied:
-                        c += 1
-                    top = table.cell(r, c)
-                    if cell.text:
-                        _runs(top.paragraphs[0], cell.text, rng)
-                    if cell.colspan > 1 or cell.rowspan > 1:
-                        top.merge(table.cell(r + cell.rowspan - 1, c + cell.colspan - 1))
-                    for dr in range(cell.rowspan):
-                        for dc in range(cell.colspan):
-                            occupied.add((r + dr, c + dc))
-                    c += cell.colspan
+            for r, c, cell in _placed(t.rows):
+                top = table.cell(r, c)
+                if cell.text:
+                    _runs(top.paragraphs[0], cell.text, rng)
+                if cell.colspan > 1 or cell.rowspan > 1:
+                    top.merge(table.cell(r + cell.rowspan - 1, c + cell.colspan - 1))
         elif kind == "heading":
             p = d.add_paragraph()
             p.add_run(obj).bold = True
@@ -158,6 +149,20 @@ def _runs(p, text: str, rng: random.Random) -> None:
         p.add_run(text[k:]).italic = rng.random() < 0.2
     else:
         p.add_run(text)
+
+
+def _placed(rows: list[list[SpanCell]]):
+    """(row, column, cell) of every printed cell on the grid, skipping positions that a rowspan or
+    colspan from above or from the left already covers."""
+    occupied: set[tuple[int, int]] = set()
+    for r, row in enumerate(rows):
+        c = 0
+        for cell in row:
+            while (r, c) in occupied:
+                c += 1
+            yield r, c, cell
+            occupied.update((r + dr, c + dc) for dr in range(cell.rowspan) for dc in range(cell.colspan))
+            c += cell.colspan
 
 
 def _width(rows: list[list[SpanCell]]) -> int:
@@ -198,19 +203,10 @@ def to_pdf(blocks_: list, rng: random.Random) -> bytes:
             width = _width(t.rows)
             grid = [[""] * width for _ in t.rows]
             spans = []
-            occupied: set[tuple[int, int]] = set()
-            for r, row in enumerate(t.rows):
-                c = 0
-                for cell in row:
-                    while (r, c) in occupied:
-                        c += 1
-                    grid[r][c] = Paragraph(_html.escape(cell.text), cell_style) if cell.text else ""
-                    if cell.colspan > 1 or cell.rowspan > 1:
-                        spans.append(("SPAN", (c, r), (c + cell.colspan - 1, r + cell.rowspan - 1)))
-                    for dr in range(cell.rowspan):
-                        for dc in range(cell.colspan):
-                            occupied.add((r + dr, c + dc))
-                    c += cell.colspan
+            for r, c, cell in _placed(t.rows):
+                grid[r][c] = Paragraph(_html.escape(cell.text), cell_style) if cell.text else ""
+                if cell.colspan > 1 or cell.rowspan > 1:
+                    spans.append(("SPAN", (c, r), (c + cell.colspan - 1, r + cell.rowspan - 1)))
             avail = A4[0] - 60
             label_w = {"t3": 3, "t2": 1, "t4": 0}[t.table]
             if label_w:
