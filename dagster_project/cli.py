@@ -1,40 +1,47 @@
-"""``ogi``: run the whole asset graph in-process, generate sample reports, score a corpus."""
+"""``ogi``: run the whole asset graph in-process, forget a landing folder's reports, generate sample
+reports, score a corpus."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from dagster_project.settings import DBT_PROJECT_DIR, dbt_executable, quiet_telemetry
-
-_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
-
-
-def ensure_dbt_manifest(force: bool = False) -> None:
-    """dagster-dbt needs a manifest before the definitions load; (re)parse when dbt files changed."""
-    newest = max(
-        (p.stat().st_mtime for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in {".sql", ".yml", ".yaml"}
-         and "target" not in p.parts and "logs" not in p.parts),
-        default=0.0,
-    )
-    if not force and _MANIFEST.exists() and _MANIFEST.stat().st_mtime >= newest:
-        return
-    env = {**os.environ, "OGI_WAREHOUSE": os.environ.get("OGI_WAREHOUSE", str(Path("data/warehouse.duckdb").resolve()))}
-    subprocess.run(
-        [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
-        check=True,
-        env=env,
-        cwd=DBT_PROJECT_DIR,
-    )
+from dagster_project.settings import (
+    PROJECT_DAGSTER_HOME,
+    data_docs_dir_for,
+    ensure_dbt_manifest,
+    landing_problem,
+    quiet_telemetry,
+)
 
 
-def run_pipeline(landing: Path, warehouse: Path, *, quiet: bool = False, log_level: str = "WARNING") -> bool:
-    """Materialize every asset (and its checks) through the job the UI shows; True on success."""
+def _instance(dagster_home: Path | None):
+    """The Dagster instance a run is recorded in: ``dagster_home`` (created with the project's
+    dagster.yaml when new), else $DAGSTER_HOME, else a throwaway one."""
+    import dagster as dg
+
+    if dagster_home is not None:
+        dagster_home.mkdir(parents=True, exist_ok=True)
+        config = dagster_home / "dagster.yaml"
+        if not config.exists() and dagster_home.resolve() != PROJECT_DAGSTER_HOME.resolve():
+            config.write_bytes((PROJECT_DAGSTER_HOME / "dagster.yaml").read_bytes())
+        return dg.DagsterInstance.from_config(str(dagster_home.resolve()))
+    if os.environ.get("DAGSTER_HOME"):
+        return dg.DagsterInstance.get()
+    return dg.DagsterInstance.ephemeral()
+
+
+def run_pipeline(landing: Path, warehouse: Path, *, quiet: bool = False, log_level: str = "WARNING",
+                 dagster_home: Path | None = None, asset_selection: list | None = None) -> bool:
+    """Materialize every asset (and its checks) through the job the UI shows; True on success.
+
+    ``dagster_home``: the Dagster instance the run is recorded in (``ogi run`` passes the project's,
+    so the UI shows its materializations); None = $DAGSTER_HOME, else a throwaway instance.
+    ``asset_selection``: asset keys to materialize instead of the whole graph."""
     os.environ["OGI_LANDING_DIR"] = str(landing.resolve())
     os.environ["OGI_WAREHOUSE"] = str(warehouse.resolve())
     if log_level in ("WARNING", "ERROR") and not quiet:
@@ -42,11 +49,10 @@ def run_pipeline(landing: Path, warehouse: Path, *, quiet: bool = False, log_lev
         os.environ["OGI_PROGRESS"] = "stderr"
     quiet_telemetry()
     ensure_dbt_manifest()
-    import dagster as dg
 
     from dagster_project.definitions import defs
 
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    instance = _instance(dagster_home)
     job = defs.resolve_job_def("ogi_refresh")
     log_path = warehouse.resolve().with_name(warehouse.stem + ".last_run.log")
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -57,6 +63,7 @@ def run_pipeline(landing: Path, warehouse: Path, *, quiet: bool = False, log_lev
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
+            asset_selection=asset_selection,
             # explicit paths: the definitions may have been loaded earlier with other env values
             run_config={
                 "loggers": {"console": {"config": {"log_level": log_level}}},
@@ -128,7 +135,8 @@ def _superseded_since(con, since) -> list[tuple[str, str]]:
 LISTED = 10  # files listed by name in the run summary, per kind
 
 
-def print_summary(landing: Path, warehouse: Path, seconds: float, started_at=None, skipped_marts: bool = False) -> None:
+def print_summary(landing: Path, warehouse: Path, seconds: float, started_at=None, skipped_marts: bool = False,
+                  dagster_home: Path = PROJECT_DAGSTER_HOME) -> None:
     import duckdb
 
     from ingest.warehouse import serving_path_for
@@ -150,6 +158,15 @@ def print_summary(landing: Path, warehouse: Path, seconds: float, started_at=Non
             """select severity, count(distinct report_id), count(*) from marts.fct_rule_results
                where status = 'fail' group by 1 order by 1"""
         ).fetchall()
+        rule_status = dict(con.execute(
+            "select status, count(*) from marts.fct_rule_results group by 1").fetchall())
+        # a report none of whose rules could be assessed (no 表三/表四, pre-2019 narrative, text cells)
+        unassessed = con.execute(
+            """select count(*) from (select report_id from marts.fct_rule_results group by 1
+               having bool_and(status = 'not_assessable'))"""
+        ).fetchone()[0]
+        assessed_reports = con.execute(
+            "select count(distinct report_id) from marts.fct_rule_results").fetchone()[0]
     finally:
         con.close()
     total_files = sum(n for _, n in files)
@@ -171,13 +188,34 @@ def print_summary(landing: Path, warehouse: Path, seconds: float, started_at=Non
         print("  marts             : nothing changed since the last refresh; marts, rules and serving copy kept")
     print(f"  reports           : {reports} ({current} current, {reports - current} superseded)")
     print("  rows per mart     : " + ", ".join(f"{t} {n}" for t, n in counts.items()))
+    print("  rules             : " + ", ".join(
+        f"{rule_status.get(s, 0)} {s}" for s in ("pass", "fail", "not_assessable"))
+        + f" (report x rule); {unassessed} of {assessed_reports} current reports not assessable at all"
+        + " (no 表三/表四 with numbers)")
     if failing:
         print("  rules failing     : " + ", ".join(f"{sev}: {r} report(s), {n} rule(s)" for sev, r, n in failing))
     else:
         print("  rules failing     : none")
+    docs = data_docs_dir_for(warehouse) / "index.html"
+    if docs.exists():
+        print(f"  Data Docs (rules) : {docs}")
     print(f"  warehouse         : {warehouse}")
     print(f"  serving copy (BI) : {serving}")
-    print("  UI                : DAGSTER_HOME=$PWD/dagster_home .venv/bin/dagster dev  (then open http://127.0.0.1:3000)")
+    print(f"  UI                : {ui_command(landing, warehouse, dagster_home)}  (then open http://127.0.0.1:3000)")
+
+
+def ui_command(landing: Path, warehouse: Path, dagster_home: Path = PROJECT_DAGSTER_HOME) -> str:
+    """The ``dagster dev`` command that shows this landing folder, warehouse and run history."""
+    def rel(p: Path) -> str:
+        try:
+            return str(p.resolve().relative_to(Path.cwd()))
+        except ValueError:
+            return str(p.resolve())
+
+    home = rel(dagster_home)
+    return (f"OGI_LANDING_DIR={rel(landing)} OGI_WAREHOUSE={rel(warehouse)} "
+            # Dagster wants an absolute DAGSTER_HOME
+            f"DAGSTER_HOME={home if home.startswith('/') else '$PWD/' + home} .venv/bin/dagster dev")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -185,9 +223,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     warehouse = Path(args.warehouse or os.environ.get("OGI_WAREHOUSE") or "data/warehouse.duckdb")
     from datetime import datetime, timezone
 
+    problem = landing_problem(landing.resolve())
+    if problem:
+        # refused before anything is written: a typo must not mark every known file absent
+        print(f"ogi run: {problem}", file=sys.stderr)
+        return 2
     started_at = datetime.now(timezone.utc)
     started = time.perf_counter()
-    ok = run_pipeline(landing, warehouse, log_level=args.log_level)
+    home = Path(args.dagster_home) if args.dagster_home else Path(os.environ.get("DAGSTER_HOME") or PROJECT_DAGSTER_HOME)
+    print(f"ogi run: recording the run in the Dagster instance {home}", file=sys.stderr)
+    ok = run_pipeline(landing, warehouse, log_level=args.log_level, dagster_home=home)
     if not ok:
         print("ogi run: the pipeline failed (see the step errors above)", file=sys.stderr)
         return 1
@@ -195,19 +240,60 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     serving = serving_path_for(warehouse)
     kept = serving.exists() and serving.stat().st_mtime < started_at.timestamp()
-    print_summary(landing.resolve(), warehouse.resolve(), time.perf_counter() - started, started_at, skipped_marts=kept)
+    print_summary(landing.resolve(), warehouse.resolve(), time.perf_counter() - started, started_at, skipped_marts=kept,
+                  dagster_home=home)
+    return 0
+
+
+def _cmd_forget(args: argparse.Namespace) -> int:
+    """Remove every report whose bytes are under ``--landing`` from the warehouse, then rebuild the
+    marts and the serving copy from what is left (no landing folder is read for that)."""
+    from dagster_project.maintenance import forget_contents, landing_contents
+
+    landing = Path(args.landing).resolve()
+    warehouse = Path(args.warehouse).resolve()
+    problem = landing_problem(landing)
+    if problem:
+        print(f"ogi forget: {problem}", file=sys.stderr)
+        return 2
+    if not warehouse.exists():
+        print(f"ogi forget: warehouse {warehouse} does not exist; nothing was changed", file=sys.stderr)
+        return 2
+    shas = landing_contents(landing)
+    removed = forget_contents(warehouse, shas, dry_run=args.dry_run)
+    verb = "would remove" if args.dry_run else "removed"
+    print(f"ogi forget: {verb} {removed['files']} file version(s) and {removed['reports']} report(s) "
+          f"whose bytes are under {landing} from {warehouse}")
+    if args.dry_run or not removed["files"]:
+        return 0
+    from dagster_project.definitions import defs
+
+    ingest = {"raw/landed_files", "stage/decoded_documents", "stage/parsed_facts", "raw/source_files",
+              "raw/reports", "raw/table_cells", "raw/narrative_facts", "raw/parse_warnings", "raw/ref_row_keys"}
+    keys = [k for k in defs.resolve_all_asset_keys() if k.to_user_string() not in ingest]
+    home = Path(args.dagster_home) if args.dagster_home else Path(os.environ.get("DAGSTER_HOME") or PROJECT_DAGSTER_HOME)
+    # the landing path is not read by the selected assets; the warehouse's own folder is a valid stand-in
+    ok = run_pipeline(warehouse.parent, warehouse, dagster_home=home, asset_selection=keys)
+    if not ok:
+        print("ogi forget: rebuilding the marts failed (see the step errors above)", file=sys.stderr)
+        return 1
+    print(f"ogi forget: marts and serving copy rebuilt without them (run recorded in {home})")
     return 0
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
     if args.formats:
+        if args.inject_error_rate:
+            print("ogi synth: --inject-error-rate works with the text layouts only (drop --formats)", file=sys.stderr)
+            return 2
         from ingest.synth.formats import generate_formats_corpus
 
         paths = generate_formats_corpus(Path(args.out), args.n, args.seed, formats=tuple(args.formats.split(",")))
     else:
         from ingest.synth import generate_corpus
 
-        paths = generate_corpus(Path(args.out), args.n, args.seed, republish_rate=args.republish_rate)
+        paths = generate_corpus(Path(args.out), args.n, args.seed, republish_rate=args.republish_rate,
+                                inject_error_rate=args.inject_error_rate)
     print(f"wrote {len(paths)} reports and truth.jsonl to {args.out}")
     return 0
 
@@ -236,7 +322,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--warehouse", help="DuckDB warehouse file (default $OGI_WAREHOUSE, else data/warehouse.duckdb)")
     run.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                      help="Dagster console log level (default WARNING; the step summary is always printed)")
+    run.add_argument("--dagster-home", help="Dagster instance the run is recorded in, shown by the UI "
+                                            "(default $DAGSTER_HOME, else the project's dagster_home/)")
     run.set_defaults(func=_cmd_run)
+    forget = sub.add_parser("forget", help="remove the reports of a landing folder from a warehouse and rebuild "
+                                           "its marts and serving copy")
+    forget.add_argument("--landing", required=True, help="folder whose files' contents are removed")
+    forget.add_argument("--warehouse", default=os.environ.get("OGI_WAREHOUSE") or "data/warehouse.duckdb",
+                        help="DuckDB warehouse file (default $OGI_WAREHOUSE, else data/warehouse.duckdb)")
+    forget.add_argument("--dry-run", action="store_true", help="count what would be removed, change nothing")
+    forget.add_argument("--dagster-home", help="Dagster instance the rebuild is recorded in (as for run)")
+    forget.set_defaults(func=_cmd_forget)
     synth = sub.add_parser("synth", help="generate synthetic reports with known truth")
     synth.add_argument("--out", required=True)
     synth.add_argument("--n", type=int, default=100)
@@ -245,6 +341,9 @@ def build_parser() -> argparse.ArgumentParser:
                                          "(default: text layouts only)")
     synth.add_argument("--republish-rate", type=float, default=0.0,
                        help="share of reports that also get a corrected republication (text layouts only)")
+    synth.add_argument("--inject-error-rate", type=float, default=0.0,
+                       help="share of table reports whose own arithmetic is made wrong (one cell off), so the "
+                            "rules have findings; the truth records the injected error (text layouts only)")
     synth.set_defaults(func=_cmd_synth)
     ev = sub.add_parser("eval", help="run a generated corpus and print cell precision/recall against its truth")
     ev.add_argument("--corpus", required=True)

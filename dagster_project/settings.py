@@ -9,12 +9,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import shutil
 import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt"
 SAMPLE_LANDING_DIR = REPO_ROOT / "sample_data" / "landing"
+# the instance the README's `dagster dev` uses: `ogi run` records its runs there too
+PROJECT_DAGSTER_HOME = REPO_ROOT / "dagster_home"
 
 
 def landing_dir() -> Path:
@@ -25,10 +28,76 @@ def warehouse_path() -> Path:
     return Path(os.environ.get("OGI_WAREHOUSE") or "data/warehouse.duckdb").resolve()
 
 
+def data_docs_dir_for(warehouse: str | Path) -> Path:
+    """Great Expectations Data Docs of a warehouse's last validation: ``<warehouse stem>.data_docs/``
+    beside it (outside the stage folder, which may be deleted to force a re-read)."""
+    warehouse = Path(warehouse)
+    return warehouse.with_name(warehouse.stem + ".data_docs")
+
+
+def landing_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be a landing directory, or None. A run over a missing or empty folder
+    (a typo, an unmounted share) would mark every known file absent: it is refused instead."""
+    if not path.exists():
+        return f"landing directory {path} does not exist (set --landing or $OGI_LANDING_DIR); nothing was changed"
+    if not path.is_dir():
+        return f"landing directory {path} is not a directory; nothing was changed"
+    for _, _, files in os.walk(path, followlinks=False):
+        if files:
+            return None
+    return f"landing directory {path} holds no file; nothing was changed"
+
+
 def dbt_executable() -> str:
-    """The dbt installed beside this Python, so runs work without an activated venv."""
-    candidate = Path(sys.executable).parent / "dbt"
-    return str(candidate) if candidate.exists() else "dbt"
+    """The dbt installed beside this Python, so runs and ``dagster dev`` work without an activated
+    venv (PATH is not consulted unless this environment has no dbt)."""
+    for python in (Path(sys.executable), Path(sys.executable).resolve()):
+        candidate = python.parent / "dbt"
+        if candidate.exists():
+            return str(candidate)
+    return shutil.which("dbt") or "dbt"
+
+
+DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+
+
+def ensure_dbt_manifest(force: bool = False) -> None:
+    """dagster-dbt reads a manifest when the definitions load: (re)parse when a dbt file changed.
+
+    Replaces ``DbtProject.prepare_if_dev``, whose parse looks for ``dbt`` on PATH and inherits an
+    environment without ``OGI_WAREHOUSE``: ``dagster dev`` from a fresh clone must load without an
+    activated venv. A file lock keeps concurrent loaders (webserver, daemon, run workers, tests)
+    from parsing into the same target folder at once.
+    """
+    import fcntl
+    import subprocess
+
+    def stale() -> bool:
+        newest = max(
+            (p.stat().st_mtime for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in {".sql", ".yml", ".yaml"}
+             and "target" not in p.parts and "logs" not in p.parts),
+            default=0.0,
+        )
+        return force or not DBT_MANIFEST.exists() or DBT_MANIFEST.stat().st_mtime < newest
+
+    if not stale():
+        return
+    DBT_MANIFEST.parent.mkdir(parents=True, exist_ok=True)
+    with open(DBT_MANIFEST.parent / ".parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not stale():  # another loader parsed while this one waited
+            return
+        quiet_telemetry()
+        # parse never opens the warehouse, but the profile needs a path
+        env = {**os.environ, "OGI_WAREHOUSE": str(warehouse_path())}
+        subprocess.run(
+            [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
+             "--profiles-dir", str(DBT_PROJECT_DIR)],
+            check=True,
+            env=env,
+            cwd=DBT_PROJECT_DIR,
+        )
+        force = False
 
 
 def quiet_telemetry() -> None:

@@ -10,7 +10,7 @@ SEEDS_DIR = REPO_ROOT.parent / "shared" / "seeds"
 
 @pytest.fixture(scope="session", autouse=True)
 def dbt_manifest() -> None:
-    from dagster_project.cli import ensure_dbt_manifest
+    from dagster_project.settings import ensure_dbt_manifest
 
     ensure_dbt_manifest()
 

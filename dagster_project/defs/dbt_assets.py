@@ -10,7 +10,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from dagster_project.defs.resources import WarehousePaths
-from dagster_project.settings import DBT_PROJECT_DIR, code_version
+from dagster_project.settings import DBT_PROJECT_DIR, code_version, ensure_dbt_manifest
 from ingest.warehouse import connect, marts_inputs_fingerprint, published_fingerprint
 
 
@@ -25,7 +25,7 @@ class _SkippedMartsChecks(logging.Filter):
 logging.getLogger("dagster._core.execution.plan.active").addFilter(_SkippedMartsChecks())
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-dbt_project.prepare_if_dev()
+ensure_dbt_manifest()
 
 
 class OgiDbtTranslator(DagsterDbtTranslator):

@@ -12,6 +12,7 @@ import dagster as dg
 import polars as pl
 
 from dagster_project.defs.resources import WarehousePaths
+from dagster_project.settings import landing_problem
 from ingest import PARSER_VERSION
 from ingest.discovery import count_files, known_files, landed_frame, scan_landing
 from ingest.pipeline import parse_documents
@@ -107,17 +108,16 @@ def _md_preview(df: pl.DataFrame, n: int = 10) -> dg.MetadataValue:
 )
 def landed_files(context: dg.AssetExecutionContext, paths: WarehousePaths) -> dg.MaterializeResult:
     started = time.perf_counter()
+    problem = landing_problem(paths.landing)
+    if problem:
+        # before the stage folder or the warehouse is touched
+        raise dg.Failure(description=problem, allow_retries=False)
     scan_file = paths.stage_dir / "landing_scan.parquet"
-    files: list = []
-    reused = 0
-    if paths.landing.exists():
-        known = known_files(pl.read_parquet(scan_file)) if scan_file.exists() else {}
-        progress = Progress("discovery", count_files(paths.landing), _emitter(context))
-        files = scan_landing(paths.landing, known=known, on_file=progress.advance)
-        progress.finish()
-        reused = sum(1 for f in files if f.abs_path in known and known[f.abs_path][2] == f.source_sha256)
-    else:
-        context.log.warning(f"landing directory {paths.landing} does not exist: nothing to ingest")
+    known = known_files(pl.read_parquet(scan_file)) if scan_file.exists() else {}
+    progress = Progress("discovery", count_files(paths.landing), _emitter(context))
+    files = scan_landing(paths.landing, known=known, on_file=progress.advance)
+    progress.finish()
+    reused = sum(1 for f in files if f.abs_path in known and known[f.abs_path][2] == f.source_sha256)
     scan = landed_frame(files)
     scan.write_parquet(scan_file)
     with connect(paths.warehouse_file) as con:

@@ -15,7 +15,7 @@ import dagster as dg
 import polars as pl
 
 from dagster_project.defs.resources import WarehousePaths
-from dagster_project.settings import code_version
+from dagster_project.settings import code_version, data_docs_dir_for
 from expectations.incremental import MARTS_READ
 from ingest.warehouse import connect, ensure_table, merge_rule_results, replace_table, replace_table_frame
 
@@ -41,8 +41,8 @@ FAMILY_CHECKS: dict[str, tuple[str, tuple[str, ...]]] = {
 
 
 def data_docs_dir(paths: WarehousePaths):
-    """Great Expectations Data Docs of the last run: <warehouse stem>.stage/data_docs/index.html."""
-    return paths.stage_dir / "data_docs"
+    """Great Expectations Data Docs of the last run: <warehouse stem>.data_docs/index.html."""
+    return data_docs_dir_for(paths.warehouse_file)
 
 
 _GATE_SQL = """

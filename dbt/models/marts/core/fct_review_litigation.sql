@@ -78,6 +78,16 @@ narrative_rows as (
     inner join reports
         on narrative_facts.report_id = reports.report_id
 
+    -- one figure per cell: a report with a 表四 (flagged, or with any cell) keeps its narrative
+    -- figures in fct_narrative_metrics only, where the narrative-vs-table rules read them
+    where
+        not coalesce(reports.has_t3, false)
+        and not exists (
+            select 1
+            from table_cells
+            where table_cells.report_id = narrative_facts.report_id
+        )
+
     -- a metric stated twice in one report: keep the first statement
     qualify row_number() over (
         partition by narrative_facts.report_id, narrative_facts.metric
