@@ -691,31 +691,16 @@ def summarise(results: pl.DataFrame, worst: int = 10) -> dict[str, Any]:
     }
 
 
-def build_data_docs(target_dir: str | os.PathLike, *, max_seconds: float | None = None) -> str | None:
-    """Render Great Expectations Data Docs of the last :func:`run_rules` call into ``target_dir``.
+def build_data_docs(target_dir: str | os.PathLike, warehouse_path: str | os.PathLike) -> str | None:
+    """Render the Data Docs of the last :func:`run_rules` call into ``target_dir``
+    (:mod:`expectations.data_docs`: offline, rules as sentences, failing reports by name).
 
-    Uses the same ephemeral context (its in-memory validation results) with a filesystem site
-    pointed at ``target_dir``. Returns the ``file://`` URL of ``index.html`` (None when nothing was
-    validated). ``max_seconds`` is informational: the caller may skip the call on large runs.
+    Uses the same ephemeral context (its in-memory validation results). Returns the ``file://`` URL
+    of ``index.html`` (None when nothing was validated).
     """
     gx_ctx = _LAST_GX[0]
     if gx_ctx is None:
         return None
-    _, context = gx_ctx
-    target = os.path.abspath(os.fspath(target_dir))
-    os.makedirs(target, exist_ok=True)
-    site = "ogi_data_docs"
-    if site not in {s.get("site_name", s) if isinstance(s, dict) else s for s in (context.list_data_docs_sites() or [])}:
-        try:
-            context.add_data_docs_site(
-                site_name=site,
-                site_config={
-                    "class_name": "SiteBuilder",
-                    "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": target},
-                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-                },
-            )
-        except Exception as exc:  # already registered under another shape
-            logger.debug("data docs site: %s", exc)
-    urls = context.build_data_docs(site_names=[site])
-    return urls.get(site)
+    from .data_docs import build_site
+
+    return build_site(target_dir, warehouse_path, gx_ctx[1]).resolve().as_uri()

@@ -163,7 +163,7 @@ def rule_results(context: dg.AssetExecutionContext, paths: WarehousePaths):
     if reports <= limit:
         t = time.perf_counter()
         try:
-            docs_url = build_data_docs(data_docs_dir(paths))
+            docs_url = build_data_docs(data_docs_dir(paths), paths.warehouse_file)
         except Exception as exc:  # Data Docs are a convenience: never fail the run on them
             context.log.warning(f"Great Expectations Data Docs not built: {exc}")
         docs_seconds = time.perf_counter() - t
