@@ -15,21 +15,19 @@ from dagster_project.defs.quality import (
     rule_results,
 )
 from dagster_project.defs.resources import WarehousePaths
-from dagster_project.settings import dbt_executable, landing_dir, quiet_telemetry, warehouse_path
+from dagster_project.settings import OWNERS, dbt_executable, landing_dir, quiet_telemetry, warehouse_path
 
 quiet_telemetry()
 
+# owners in one place, for the Python stages and every dbt model alike
+assets = dg.map_asset_specs(
+    lambda spec: spec.replace_attributes(owners=OWNERS),
+    [landed_files, decoded_documents, parsed_facts, raw_tables, dbt_core_marts, rule_results, dbt_rule_marts,
+     serving_copy],
+)
+
 defs = dg.Definitions(
-    assets=[
-        landed_files,
-        decoded_documents,
-        parsed_facts,
-        raw_tables,
-        dbt_core_marts,
-        rule_results,
-        dbt_rule_marts,
-        serving_copy,
-    ],
+    assets=assets,
     asset_checks=[report_arithmetic_findings, every_report_assessed, every_landed_file_recorded],
     jobs=[refresh_job],
     schedules=[reporting_season_schedule],

@@ -16,6 +16,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt"
 SAMPLE_LANDING_DIR = REPO_ROOT / "sample_data" / "landing"
+# who answers for the warehouse: shown on every asset in the UI
+OWNERS = ["team:ogi-warehouse"]
 # the instance the README's `dagster dev` uses: `ogi run` records its runs there too
 PROJECT_DAGSTER_HOME = REPO_ROOT / "dagster_home"
 

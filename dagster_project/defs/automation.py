@@ -22,6 +22,9 @@ reporting_season_schedule = dg.ScheduleDefinition(
     cron_schedule=["0 6 15-31 1 *", "0 6 * 2,3 *"],
     execution_timezone="Asia/Shanghai",
     default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Reporting season: refreshes the warehouse daily at 06:00 Asia/Shanghai from 15 January to "
+    "31 March, when departments (by 31 January) and governments (by 31 March) publish their annual reports "
+    "(条例 2019 art. 49). Off by default; a run with nothing new keeps the marts and the serving copy.",
 )
 
 

@@ -1,6 +1,8 @@
 """The dbt project as Dagster assets: core marts first, then the rule marts after validation."""
 
 
+import functools
+import json
 import logging
 import os
 from collections.abc import Mapping
@@ -42,6 +44,43 @@ class OgiDbtTranslator(DagsterDbtTranslator):
             return "rules" if "rules" in dbt_resource_props.get("tags", []) else dbt_resource_props["schema"]
         return super().get_group_name(dbt_resource_props)
 
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return spec._replace(description=test_description(manifest["nodes"][unique_id], manifest))
+
+
+def _ref_name(to: str) -> str:
+    return to.split("'")[1] if "'" in to else to
+
+
+def test_description(test: Mapping[str, Any], manifest: Mapping[str, Any]) -> str:
+    """The test's YAML description, else what the generic test asserts, in a sentence."""
+    if (test.get("description") or "").strip():
+        return " ".join(test["description"].split())
+    meta = test.get("test_metadata") or {}
+    kwargs = meta.get("kwargs") or {}
+    column = kwargs.get("column_name")
+    model = (test.get("attached_node") or "").rsplit(".", 1)[-1] or "the model"
+    kind = meta.get("name")
+    if kind == "not_null":
+        return f"{model}.{column} is never NULL."
+    if kind == "unique":
+        return f"{model}.{column} is unique: no two rows share a value."
+    if kind == "accepted_values":
+        values = ", ".join(str(v) for v in kwargs.get("values", []))
+        return f"{model}.{column} is one of: {values} (NULL allowed)."
+    if kind == "relationships":
+        return f"Every {model}.{column} is a {kwargs.get('field')} of {_ref_name(str(kwargs.get('to', '')))} (NULL allowed)."
+    if kind == "unique_combination_of_columns":
+        return f"No two rows of {model} share ({', '.join(kwargs.get('combination_of_columns', []))}): its grain."
+    if kind == "non_negative_integer":
+        return f"{model}.{column} is a non-negative whole number wherever it is not NULL."
+    if kind == "expression_is_true":
+        return f"For every row of {model}: {' '.join(str(kwargs.get('expression', '')).split())}."
+    return f"dbt test {test['name']}: no row of {model} fails it."
+
 
 def marts_are_current(paths: WarehousePaths) -> bool:
     """True when the last published refresh was built from exactly the present raw tables with the
@@ -52,12 +91,66 @@ def marts_are_current(paths: WarehousePaths) -> bool:
         return published_fingerprint(con) == marts_inputs_fingerprint(con, code_version())
 
 
+PREVIEW_ROWS = 10
+
+
+@functools.cache
+def _manifest_nodes() -> dict[str, Mapping[str, Any]]:
+    return json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))["nodes"]
+
+
+def _relation_metadata(con, node: Mapping[str, Any]) -> dict[str, Any]:
+    """Row count, column types (with the YAML descriptions) and a preview, read from DuckDB after the
+    build: the dbt adapter cannot open the file while the dbt process holds its write lock."""
+    schema, name = node["schema"], node.get("alias") or node["name"]
+    columns = con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = ? and table_name = ? order by ordinal_position",
+        [schema, name],
+    ).fetchall()
+    if not columns:
+        return {}
+    described = {k: (v.get("description") or None) for k, v in (node.get("columns") or {}).items()}
+    meta: dict[str, Any] = {
+        "dagster/column_schema": dg.TableSchema(
+            columns=[dg.TableColumn(c, t, description=described.get(c)) for c, t in columns]
+        ),
+        "dagster/relation_identifier": f"{schema}.{name}",
+    }
+    if node.get("config", {}).get("materialized") == "table":
+        # views are not counted: at national scale a count re-reads the raw tables
+        meta["dagster/row_count"] = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
+        preview = con.execute(f'select * from "{schema}"."{name}" limit {PREVIEW_ROWS}').fetchall()
+        meta["preview"] = dg.MetadataValue.md(_md_table([c for c, _ in columns], preview))
+    return meta
+
+
+def _md_table(cols: list[str], rows: list[tuple]) -> str:
+    if not rows:
+        return "_(no rows)_"
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in rows:
+        lines.append("| " + " | ".join("" if v is None else str(v).replace("|", "\\|")[:60] for v in row) + " |")
+    return "\n".join(lines)
+
+
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths):
     # the profile reads the warehouse path from the environment of the dbt subprocess
     os.environ["OGI_WAREHOUSE"] = str(paths.warehouse_file)
     # "buildable": a test runs in the build that has all of its parents (a rule-mart test whose
     # other parent is a core source would otherwise run, and fail, in the core build)
-    yield from dbt.cli(["build", "--indirect-selection", "buildable"], context=context).stream()
+    events = list(dbt.cli(["build", "--indirect-selection", "buildable"], context=context).stream())
+    nodes = _manifest_nodes()
+    with connect(paths.warehouse_file, read_only=True) as con:
+        for event in events:
+            node = nodes.get((event.metadata or {}).get("unique_id").value) \
+                if isinstance(event, dg.Output) and "unique_id" in (event.metadata or {}) else None
+            if node is not None:
+                try:
+                    event = event.with_metadata({**event.metadata, **_relation_metadata(con, node)})
+                except Exception as exc:  # metadata is a convenience: never fail the build on it
+                    context.log.warning(f"no table metadata for {node['name']}: {exc}")
+            yield event
 
 
 @dbt_assets(
