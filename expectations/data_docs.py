@@ -299,7 +299,7 @@ def _suite_page(suite, version: str | None, failures: pl.DataFrame, counts: pl.D
         f"<h1>Suite {_e(suite.suite_name)}</h1>"
         f"<p>{len(suite.results)} expectations, {failing_rules} with failing reports; report × rule: "
         f"{totals['pass']} pass, {totals['fail']} fail, {totals['not_assessable']} not assessable"
-        f"{(' (reports of template ' + version + ')') if version else ''}.</p>" + "".join(sections)
+        f"{(' (the ' + version + ' rules; reports without its tables are not assessable)') if version else ''}.</p>" + "".join(sections)
     )
     summary = {"suite": suite.suite_name, "expectations": len(suite.results), "failing_expectations": failing_rules,
                **totals}

@@ -1,5 +1,5 @@
 """The documented paths of ``ogi``, on a few of the sample reports (three with an injected arithmetic
-error, one narrative report, one v2021 report whose narrative also states its table's figures):
+error, one of them with a narrative that also states its table's figures, a narrative report):
 the run recorded in the Dagster instance the UI reads, the summary's rule counts, the offline Data
 Docs, one figure per cell, a wrong landing folder refused, and ``ogi forget``."""
 
@@ -76,8 +76,11 @@ def test_one_figure_per_cell(quickstart):
                           "group by all having count(*) > 1") == []
     assert _rows(serving, "select report_id, proceeding, result, count(*) from marts.fct_review_litigation "
                           "group by all having count(*) > 1") == []
-    # the v2021 report's narrative figure stays in fct_narrative_metrics, where the nt.* rules read it
-    (rid,) = _rows(serving, "select report_id from marts.dim_report where source_path = 'r00001_460e98a8.txt'")[0]
+    # a report with a 表三 whose narrative also states its figure: the sentence stays in
+    # fct_narrative_metrics, where the nt.* rules read it, and is not a second figure in fct_applications
+    (rid,) = _rows(serving, "select report_id from marts.dim_report where source_path = 'r00006_7b3082ce.txt'")[0]
+    assert _rows(serving, f"select distinct source from marts.fct_applications where report_id = '{rid}'") == [
+        ("table",)]
     assert _rows(serving, f"select count(*) from marts.fct_narrative_metrics where report_id = '{rid}' "
                           "and metric = 'requests_received_total'")[0][0] >= 1
     assert _rows(serving, f"select status from marts.fct_rule_results where report_id = '{rid}' "
