@@ -21,18 +21,16 @@ from dagster_project.settings import (
 
 def _instance(dagster_home: Path | None):
     """The Dagster instance a run is recorded in: ``dagster_home`` (created with the project's
-    dagster.yaml when new), else $DAGSTER_HOME, else a throwaway one."""
+    dagster.yaml when new), else a throwaway one (library callers: tests, ``ogi eval``)."""
     import dagster as dg
 
-    if dagster_home is not None:
-        dagster_home.mkdir(parents=True, exist_ok=True)
-        config = dagster_home / "dagster.yaml"
-        if not config.exists() and dagster_home.resolve() != PROJECT_DAGSTER_HOME.resolve():
-            config.write_bytes((PROJECT_DAGSTER_HOME / "dagster.yaml").read_bytes())
-        return dg.DagsterInstance.from_config(str(dagster_home.resolve()))
-    if os.environ.get("DAGSTER_HOME"):
-        return dg.DagsterInstance.get()
-    return dg.DagsterInstance.ephemeral()
+    if dagster_home is None:
+        return dg.DagsterInstance.ephemeral()
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    config = dagster_home / "dagster.yaml"
+    if not config.exists() and dagster_home.resolve() != PROJECT_DAGSTER_HOME.resolve():
+        config.write_bytes((PROJECT_DAGSTER_HOME / "dagster.yaml").read_bytes())
+    return dg.DagsterInstance.from_config(str(dagster_home.resolve()))
 
 
 def run_pipeline(landing: Path, warehouse: Path, *, quiet: bool = False, log_level: str = "WARNING",
@@ -40,7 +38,7 @@ def run_pipeline(landing: Path, warehouse: Path, *, quiet: bool = False, log_lev
     """Materialize every asset (and its checks) through the job the UI shows; True on success.
 
     ``dagster_home``: the Dagster instance the run is recorded in (``ogi run`` passes the project's,
-    so the UI shows its materializations); None = $DAGSTER_HOME, else a throwaway instance.
+    so the UI shows its materializations); None = a throwaway instance.
     ``asset_selection``: asset keys to materialize instead of the whole graph."""
     os.environ["OGI_LANDING_DIR"] = str(landing.resolve())
     os.environ["OGI_WAREHOUSE"] = str(warehouse.resolve())

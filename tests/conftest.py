@@ -1,5 +1,7 @@
-"""Shared fixtures: the dbt manifest exists before definitions load; paths to the seeds."""
+"""Shared fixtures: the dbt manifest exists before definitions load; ``ogi`` subprocesses record
+their runs in a throwaway Dagster instance; paths to the seeds."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,21 @@ def dbt_manifest() -> None:
     from dagster_project.settings import ensure_dbt_manifest
 
     ensure_dbt_manifest()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dagster_home(tmp_path_factory) -> Path:
+    """``ogi run`` records in $DAGSTER_HOME, else the project's dagster_home/: tests must not fill
+    the instance a developer's UI reads."""
+    home = tmp_path_factory.mktemp("dagster_home")
+    (home / "dagster.yaml").write_bytes((REPO_ROOT / "dagster_home" / "dagster.yaml").read_bytes())
+    previous = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(home)
+    yield home
+    if previous is None:
+        os.environ.pop("DAGSTER_HOME", None)
+    else:
+        os.environ["DAGSTER_HOME"] = previous
 
 
 @pytest.fixture(scope="session")

@@ -186,7 +186,21 @@ def read_warehouse(warehouse_path: str | Path) -> dict[str, pl.DataFrame]:
             from marts.fct_proactive_disclosure where true {_not_derived(pd_cols)}
         """,
         )
+        # reports with a table keep their sentences' figures in fct_narrative_metrics only (one figure
+        # per cell in the fact marts); the first statement per metric, as the fact marts take it
         out["narrative"] = _pl(
+            con,
+            """
+            select report_id, metric, cast(value as double) as value
+            from marts.fct_narrative_metrics
+            where metric in ('requests_received_total', 'admin_review_total', 'admin_litigation_total')
+            qualify row_number() over (
+                partition by report_id, metric
+                order by try_cast(regexp_extract(locator, '[0-9]+') as integer) asc nulls last,
+                         locator asc, value asc
+            ) = 1
+        """,
+        ) if _columns(con, "fct_narrative_metrics") else _pl(
             con,
             """
             select report_id, 'requests_received_total' as metric, max(cast(value as double)) as value
