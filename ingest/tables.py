@@ -50,9 +50,21 @@ def _vocab() -> dict[str, pl.DataFrame]:
         "t4_rows": reg.t4_row_aliases().select(pl.col("norm"), pl.col("key").alias("t4_key")),
         "captions": reg.t2_caption_aliases().select(pl.col("norm"), pl.col("key").alias("caption_table")),
         "t2_rows": reg.t2_row_aliases().rename({"scope": "table_id", "key": "row_key"}),
+        # a 表二 row label names its sub-table too (规章 is only in 第二十条第(一)项): the rows are read
+        # by their labels even where a caption is cut or missing
+        "t2_row_labels": _unique_norms(
+            reg.t2_row_aliases().select("norm", (pl.col("scope") + "|" + pl.col("key")).alias("t2_label"))
+        ),
         "t2_cols": reg.t2_column_aliases(),
         "headings": headings,
     }
+
+
+def _unique_norms(frame: pl.DataFrame) -> pl.DataFrame:
+    """Aliases that name one key only (a norm shared by two keys names neither)."""
+    key = frame.columns[1]
+    frame = frame.unique()
+    return frame.filter(pl.col(key).n_unique().over("norm") == 1).unique("norm")
 
 
 def map_tables(grid: pl.DataFrame) -> TableResult:
@@ -69,6 +81,7 @@ def map_tables(grid: pl.DataFrame) -> TableResult:
     grid = _blank_value_copies(grid)
     grid = _label_keys(grid)
     grid = _assign_sections(grid, vocab)
+    grid = _logical_rows(grid)
 
     t2_cells, t2_warn, t2_versions = _map_t2(grid, vocab)
     t3_cells, t3_warn, t3_versions = _map_t3(grid)
@@ -149,7 +162,8 @@ def _cell_meanings(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]) -> pl.Dat
     texts = texts.with_columns(normalise_label_expr(pl.col("raw_text")).alias("norm"))
     texts = texts.with_columns(strip_list_marker_expr(pl.col("norm")).alias("norm2"))
     texts = classify_cells(texts)
-    for frame, key in ((vocab["t3_rows"], "t3_key"), (vocab["t4_rows"], "t4_key"), (vocab["captions"], "caption_table")):
+    for frame, key in ((vocab["t3_rows"], "t3_key"), (vocab["t4_rows"], "t4_key"), (vocab["captions"], "caption_table"),
+                       (vocab["t2_row_labels"], "t2_label")):
         # the label as printed, else without its list marker (（一）, 1.)
         aliases = dict(zip(frame["norm"], frame[key], strict=True))
         texts = texts.with_columns(
@@ -184,7 +198,9 @@ def _blank_value_copies(grid: pl.DataFrame) -> pl.DataFrame:
 def _label_keys(grid: pl.DataFrame) -> pl.DataFrame:
     """Which row label (of 表三 / 表四 / a 表二 caption) each text cell is, if any."""
     text = pl.col("cell_state") == "text"
-    return grid.with_columns(pl.when(text).then(pl.col(key)).alias(key) for key in ("t3_key", "t4_key", "caption_table"))
+    return grid.with_columns(
+        pl.when(text).then(pl.col(key)).alias(key) for key in ("t3_key", "t4_key", "caption_table", "t2_label")
+    )
 
 
 def _assign_sections(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]) -> pl.DataFrame:
@@ -231,6 +247,20 @@ def _assign_sections(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]) -> pl.D
         .otherwise(pl.col("section_marker"))
         .alias("section_marker")
     )
+    # the 表二 area: from its heading or any 第二十条 caption (cut ones too: "第二十条第") to the next
+    # section; inside it the sub-table of a row is the one its label belongs to
+    t2_caption = normalise_label("第二十条")
+    area = (
+        pl.when(
+            pl.col("first_caption").is_not_null()
+            | (pl.col("heading_section") == "t2_section")
+            | pl.col("first_norm").str.starts_with(t2_caption)
+        )
+        .then(pl.lit(True))
+        .when(pl.col("section_marker").is_not_null())
+        .then(pl.lit(False))
+    )
+    first = first.with_columns(area.forward_fill().over("doc_id").fill_null(False).alias("t2_area"))
     first = first.with_columns(
         pl.col("section_marker").forward_fill().over("doc_id").fill_null("none").alias("section"),
         pl.when(pl.col("section_marker").is_not_null())
@@ -240,17 +270,55 @@ def _assign_sections(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]) -> pl.D
         .alias("section_start"),
     )
     return grid.join(
-        first.select(LINE, "section", "section_start", "section_marker", "heading_section", "first_norm"),
+        first.select(LINE, "section", "section_start", "section_marker", "heading_section", "first_norm", "t2_area"),
         on=LINE,
         how="left",
         maintain_order="left",
-    ).with_columns(pl.col("section").fill_null("none"))
+    ).with_columns(pl.col("section").fill_null("none"), pl.col("t2_area").fill_null(False))
+
+
+def _logical_rows(grid: pl.DataFrame) -> pl.DataFrame:
+    """Regroup the cells of the tables into logical rows, whatever the line breaks.
+
+    Real exports break a table row anywhere: one cell per line, a lone ``|`` between cells, the values
+    on the line after their label. Inside a table a row starts at its label (a row label of that
+    table) and runs over the values that follow until the next text cell (another label, a header, a
+    caption, a note). ``_LINE`` then keys the logical row, ``line_no`` is its first line and ``_pline``
+    each cell's own line (its locator is unchanged); ``cell_idx`` counts within the logical row.
+    Outside the tables a line stays a row. Merged-cell copies of a text start nothing: they repeat a
+    label or a header already there.
+    """
+    section = pl.col("section")
+    in_t3, in_t4 = section == "t3", section == "t4"
+    in_t2 = pl.col("t2_area") & ~in_t3 & ~in_t4
+    in_table = in_t2 | in_t3 | in_t4
+    copy = pl.col("span_copy")
+    text = (pl.col("cell_state") == "text") & ~copy
+    first_of_line = pl.col(LINE) != pl.col(LINE).shift(1).fill_null(-1)
+    family = pl.when(in_t3).then(1).when(in_t4).then(2).when(in_t2).then(3).otherwise(0)
+    boundary = (
+        (first_of_line & (~in_table | pl.col("section_marker").is_not_null()))
+        | (in_table & text)
+        | (family != family.shift(1).fill_null(-1))
+    )
+    grid = grid.with_columns(
+        pl.col("line_no").alias("_pline"),
+        boundary.cum_sum().cast(pl.Int64).alias("_row"),
+    )
+    # text copies inside a table are dropped: the label or header they copy is already in the row
+    grid = grid.filter(~(in_table & copy & (pl.col("cell_state") == "text")))
+    return grid.with_columns(
+        pl.col("line_no").first().over("_row").alias("line_no"),
+        pl.int_range(pl.len()).over("_row").cast(pl.Int32).alias("cell_idx"),
+        pl.col("_row").alias(LINE),
+    ).drop("_row")
 
 
 # What a placed cell carries into the facts (and the warnings): the 表三/表四 mappers select these
 # before their windows and joins, so that they never copy the grid's many other columns.
 _CELL_COLUMNS = [
-    "doc_id", "line_no", LINE, "cell_idx", "raw_text", "locator", "cell_state", "value", "unit_raw", "value_is_integer",
+    "doc_id", "line_no", LINE, "_pline", "cell_idx", "raw_text", "locator", "cell_state", "value", "unit_raw",
+    "value_is_integer",
 ]
 
 
@@ -264,100 +332,111 @@ _FACT_COLUMNS = [
 
 # --------------------------------------------------------------------------- 表二
 def _map_t2(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]):
+    """表二: each logical row of the 表二 area that starts with a row label is a row of the sub-table
+    the label belongs to; its values are placed by the columns of that sub-table in the template
+    version its header cells name (a cut header such as 本年新 or 现行有效件 still names one).
+    A sub-table whose header names no version takes the version the report's other headers name,
+    else the one whose column count is the row's; otherwise its values stay in a warning."""
     t2 = (
         grid.lazy()
-        .filter(pl.col("section").str.starts_with("t2_") & (pl.col("line_no") != pl.col("section_start")))
-        .select(*_CELL_COLUMNS, pl.col("section").alias("table_id"), "section_start", "first_norm", "norm", "span_copy")
+        .filter(pl.col("t2_area") & ~pl.col("section").is_in(["t3", "t4"]))
+        .select(*_CELL_COLUMNS, "t2_label", "norm")
         .collect()
     )
-    header_norm = normalise_label("信息内容")
-    is_header_line = (pl.col("first_norm") == header_norm).fill_null(False)
-    header_cells = t2.filter(is_header_line & (pl.col("cell_idx") >= 1) & (pl.col("norm") != ""))
+    label_table = pl.col("t2_label").str.split("|").list.first()
+    t2 = t2.with_columns(
+        pl.col("t2_label").drop_nulls().first().over(LINE).alias("_label"),
+        # a header cell heads the sub-table of the next row label
+        label_table.backward_fill().over("doc_id").alias("_next_table"),
+    )
     cols = vocab["t2_cols"].rename({"norm": "alias_norm"})
-    matched = (
-        header_cells.join(cols, on="table_id")
-        .filter(pl.col("norm").str.starts_with(pl.col("alias_norm")))
-        .with_columns(pl.col("alias_norm").str.len_chars().alias("_len"))
+    headers = t2.filter((pl.col("cell_state") == "text") & pl.col("t2_label").is_null() & pl.col("_next_table").is_not_null())
+    matched = headers.join(cols, left_on="_next_table", right_on="table_id").filter(
+        pl.col("norm").str.starts_with(pl.col("alias_norm"))
+        | (pl.col("alias_norm").str.starts_with(pl.col("norm")) & (pl.col("norm").str.len_chars() >= 3))
     )
-    # version per sub-table: the one whose aliases match the most header cells
     votes = (
-        matched.select("doc_id", "section_start", "table_id", "cell_idx", "version")
+        matched.select("doc_id", pl.col("_next_table").alias("table_id"), LINE, "cell_idx", "version")
         .unique()
-        .group_by("doc_id", "section_start", "table_id", "version")
+        .group_by("doc_id", "table_id", "version")
         .agg(pl.len().alias("hits"))
-        .sort("hits", "version", descending=[True, False])
-        .group_by("doc_id", "section_start", "table_id", maintain_order=True)
-        .first()
-        .select("doc_id", "section_start", "table_id", "version")
     )
-    header_map = (
-        matched.join(votes, on=["doc_id", "section_start", "table_id", "version"])
-        .sort("_len", descending=True)
-        .group_by("doc_id", "section_start", "cell_idx", maintain_order=True)
-        .first()
-        .with_columns(header_unit_expr("raw_text").alias("header_unit"))
-        .select("doc_id", "section_start", "cell_idx", "table_id", "version", "col_key", "value_type", "header_unit")
+    table_version = _single_winner(votes, ["doc_id", "table_id"])
+    doc_version = _single_winner(votes.group_by("doc_id", "version").agg(pl.col("hits").sum()), ["doc_id"])
+    # the money unit a header prints (本年收费金额(单位:万元), 采购总金额(元))
+    header_units = (
+        headers.with_columns(header_unit_expr("raw_text").alias("header_unit"))
+        .filter(pl.col("header_unit").is_not_null())
+        .group_by("doc_id", pl.col("_next_table").alias("table_id"))
+        .agg(pl.col("header_unit").first())
     )
-    rows = vocab["t2_rows"].rename({"norm": "row_norm"})
-    data = t2.filter(~is_header_line)
-    row_labels = (
-        data.filter(pl.col("cell_idx") == 0)
-        .join(rows, left_on=["table_id", "norm"], right_on=["table_id", "row_norm"], how="left")
-        .select(LINE, "row_key")
+    rows = t2.filter(pl.col("_label").is_not_null()).with_columns(
+        pl.col("_label").str.split("|").list.first().alias("table_id"),
+        pl.col("_label").str.split("|").list.last().alias("row_key"),
     )
-    first_cell = data.filter(pl.col("cell_idx") == 0).select(LINE, pl.col("norm").alias("_label_norm"))
-    # a merged label cell exported once per spanned column (| 行政许可 | 行政许可 | 0 |) is not a value
-    data = (
-        data.join(row_labels, on=LINE, how="left", maintain_order="left")
-        .join(first_cell, on=LINE, how="left", maintain_order="left")
-        .filter((pl.col("cell_idx") >= 1) & (pl.col("norm") != pl.col("_label_norm")) & ~pl.col("span_copy"))
+    widths = cols.group_by("table_id", "version").agg(pl.col("position").max().alias("_width") + 1)
+    printed = (pl.col("cell_idx") > 0) & ~pl.col("cell_state").is_in(["blank", "text"])
+    rows = (
+        rows.join(table_version, on=["doc_id", "table_id"], how="left")
+        .join(doc_version.rename({"version": "_doc_version"}), on="doc_id", how="left")
+        .with_columns(pl.coalesce("version", "_doc_version").alias("version"), printed.sum().over(LINE).alias("_printed"))
     )
-    placed = data.join(
-        header_map.drop("table_id"), on=["doc_id", "section_start", "cell_idx"], how="left"
-    ).sort(LINE, "cell_idx")
-
+    # no header names a version: the one whose column count is the row's count of values, if one is
+    by_width = (
+        rows.filter(pl.col("version").is_null())
+        .select("doc_id", "table_id", LINE, "_printed")
+        .unique()
+        .join(widths, on="table_id")
+        .filter(pl.col("_printed") == pl.col("_width"))
+        .group_by(LINE)
+        .agg(pl.col("version").unique())
+        .filter(pl.col("version").list.len() == 1)
+        .select(LINE, pl.col("version").list.first().alias("_width_version"))
+    )
+    rows = rows.join(by_width, on=LINE, how="left", maintain_order="left").with_columns(
+        pl.coalesce("version", "_width_version").alias("version")
+    )
     warnings = []
-    unknown_rows = placed.filter(
-        pl.col("row_key").is_null() & (pl.col("cell_state") != "blank")
-    )
+    unversioned = rows.filter(pl.col("version").is_null() & (pl.col("_printed") > 0))
     warnings.append(
-        _per_line(unknown_rows, pl.col("table_id").first(), pl.col("raw_text").str.join(" | "), pl.col("locator").first())
+        _per_line(unversioned, pl.col("table_id").first(), pl.col("row_key").first(), pl.col("raw_text").str.join(" | "),
+                  pl.col("locator").first())
+        .with_columns(
+            pl.lit("unknown_template_version").alias("code"),
+            pl.lit("warn").alias("severity"),
+            pl.lit("a 表二 row whose header names no template version (2019 and 2021 columns differ); values kept here only").alias("detail"),
+        )
+    )
+    unlabelled = t2.filter(pl.col("_label").is_null() & ~pl.col("cell_state").is_in(["blank", "text"]))
+    warnings.append(
+        _per_line(unlabelled, pl.col("_next_table").first().alias("table_id"), pl.col("raw_text").str.join(" | "),
+                  pl.col("locator").first())
         .with_columns(
             pl.lit(None, pl.String).alias("row_key"),
             pl.lit("unknown_row_label").alias("code"),
             pl.lit("warn").alias("severity"),
-            pl.lit("a 表二 line with values whose label matches no row of the template; values kept here only").alias("detail"),
+            pl.lit("表二 values whose row label matches no row of the template; kept here only").alias("detail"),
         )
     )
-    unplaced = placed.filter(pl.col("row_key").is_not_null() & pl.col("col_key").is_null() & (pl.col("cell_state") != "blank"))
-    warnings.append(
-        unplaced.with_columns(
-            pl.lit("unplaced_cells").alias("code"),
-            pl.lit("warn").alias("severity"),
-            pl.lit("a 表二 value under no recognised header column").alias("detail"),
-        )
+    placed_parts = []
+    rows = rows.filter(pl.col("version").is_not_null())
+    for (table_id, version), group in rows.group_by("table_id", "version", maintain_order=True):
+        table_cols = cols.filter((pl.col("table_id") == table_id) & (pl.col("version") == version))
+        width = int(table_cols["position"].max()) + 1
+        placed, warn = _align(group.sort(LINE, "cell_idx"), width, "t2_label", "row_key")
+        positions = table_cols.select(pl.col("position").cast(pl.Int64).alias("_pos"), "col_key", "value_type").unique("_pos")
+        placed_parts.append(placed.with_columns(pl.col("_pos").cast(pl.Int64)).join(positions, on="_pos", how="left"))
+        warnings.append(warn.with_columns(pl.lit(table_id).alias("table_id")))
+    facts = (
+        pl.concat(placed_parts, how="diagonal_relaxed")
+        if placed_parts
+        else rows.clear().with_columns(pl.lit(None, pl.String).alias("col_key"), pl.lit(None, pl.String).alias("value_type"))
     )
-    facts = placed.filter(pl.col("row_key").is_not_null() & pl.col("col_key").is_not_null())
-    # several cells under one (merged) header column: one value is that column's; two are ambiguous
-    filled = pl.col("cell_state") != "blank"
-    per_col = [LINE, "col_key"]
-    facts = facts.with_columns(
-        filled.sum().over(per_col).alias("_filled"),
-        pl.int_range(pl.len()).over(per_col).alias("_nth"),
-    )
-    clash = facts.filter(pl.col("_filled") > 1)
-    warnings.append(
-        _per_line(clash, pl.col("table_id").first(), pl.col("row_key").first(), pl.col("raw_text").str.join(" | "),
-                  pl.col("locator").first())
-        .with_columns(
-            pl.lit("ambiguous_alignment").alias("code"),
-            pl.lit("warn").alias("severity"),
-            pl.lit("two values under one 表二 header column; values kept here, none emitted").alias("detail"),
-        )
-    )
-    facts = facts.filter(
-        (pl.col("_filled") == 1) & filled | (pl.col("_filled") == 0) & (pl.col("_nth") == 0)
-    ).drop("_filled", "_nth")
+    facts = facts.join(header_units, on=["doc_id", "table_id"], how="left")
+    facts, dup_warn = _first_occurrence(facts.with_columns((pl.col("table_id") + "." + pl.col("row_key")).alias("row_key")), "t2")
+    facts = facts.with_columns(pl.col("row_key").str.split(".").list.last())
+    warnings.append(dup_warn.with_columns(pl.col("row_key").str.split(".").list.first().alias("table_id"),
+                                          pl.col("row_key").str.split(".").list.last()))
     is_amount = pl.col("value_type") == "amount_wan_yuan"
     unit_written = pl.coalesce(pl.col("unit_raw"), pl.col("header_unit"))
     facts = facts.with_columns(
@@ -377,40 +456,63 @@ def _map_t2(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]):
         pl.col("version").alias("template_version"),
     )
     versions = (
-        votes.group_by("doc_id", "version")
+        facts.group_by("doc_id", "version")
         .agg(pl.len().alias("n"))
         .sort("n", "version", descending=[True, True])
         .group_by("doc_id", maintain_order=True)
         .first()
         .select("doc_id", pl.col("version").alias("t2_version"))
     )
-    return facts, pl.concat(warnings, how="diagonal_relaxed"), versions
+    return facts, pl.concat([w.with_columns(pl.col("row_key").cast(pl.String)) for w in warnings], how="diagonal_relaxed"), versions
+
+
+def _single_winner(votes: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """The version with the most hits per ``keys``; none where two versions tie."""
+    return (
+        votes.filter(pl.col("hits") == pl.col("hits").max().over(keys))
+        .filter(pl.len().over(keys) == 1)
+        .select(*keys, "version")
+    )
 
 
 # --------------------------------------------------------------------------- row alignment
 def _align(rows: pl.DataFrame, width: int, label_col: str, key_col: str | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Place the data cells after each row's rightmost label into ``width`` physical columns.
 
-    Exact when the row has exactly ``width`` data cells; otherwise right-anchored on the last
-    non-blank cell when at least ``width`` cells precede it. Extra cells on the left that are blank
-    are merged-cell artefacts; extra zeros are dropped with an info warning; anything else, or too
-    few cells, makes the row ambiguous: no fact, a warning with the raw cells. ``rows`` come in reading
-    order (line, cell), as the grid is.
+    ``rows`` are logical rows (``_logical_rows``). When the row's printed values sit on one line, that
+    line's cells are read by position, blanks included: exact when the row has exactly ``width`` data
+    cells; otherwise right-anchored on the last non-blank cell when at least ``width`` cells precede
+    it. Extra cells on the left that are blank are merged-cell artefacts; extra zeros are dropped with
+    an info warning. When the values run over several lines (one cell per line, values after their
+    label), the separators between them carry nothing and the printed values are read in order, which
+    is certain only when there are exactly ``width`` of them. Anything else, or too few cells, makes the
+    row ambiguous: no fact, a warning with the raw cells. ``rows`` come in reading order.
     """
     rows = rows.with_columns(
         pl.col("cell_idx").filter(pl.col(label_col).is_not_null()).max().over(LINE).fill_null(-1).alias("_label_idx")
     )
+    printed = pl.col("cell_state") != "blank"
     data = rows.filter(pl.col("cell_idx") > pl.col("_label_idx")).with_columns(
+        pl.col("_pline").filter(printed).n_unique().over(LINE).alias("_value_lines"),
+        pl.col("_pline").filter(printed).first().over(LINE).alias("_value_line"),
+    )
+    one_line = pl.col("_value_lines") == 1
+    data = data.filter(
+        (one_line & (pl.col("_pline") == pl.col("_value_line")))
+        | (pl.col("_value_lines") == 0)
+        | ((pl.col("_value_lines") > 1) & printed)
+    )
+    data = data.with_columns(pl.int_range(pl.len()).over(LINE).alias("_di")).with_columns(
         pl.len().over(LINE).alias("_n"),
-        pl.col("cell_idx").filter(pl.col("cell_state") != "blank").max().over(LINE).alias("_last"),
+        pl.col("_di").filter(printed).max().over(LINE).alias("_last"),
     )
     exact = pl.col("_n") == width
-    right = (pl.col("_last") - pl.col("_label_idx")) >= width
+    right = one_line & ((pl.col("_last") + 1) >= width)
     data = data.with_columns(
         pl.when(exact)
-        .then(pl.col("cell_idx") - pl.col("_label_idx") - 1)
+        .then(pl.col("_di"))
         .when(right)
-        .then(pl.col("cell_idx") - (pl.col("_last") - width + 1))
+        .then(pl.col("_di") - (pl.col("_last") - width + 1))
         .alias("_pos"),
         pl.when(pl.col("_last").is_null())
         .then(pl.lit("all_blank"))
@@ -476,7 +578,7 @@ def _map_t3(grid: pl.DataFrame):
     columns = reg.t3_column_order
     t3 = (
         grid.lazy()
-        .filter((pl.col("section") == "t3") & pl.col("kind").is_in(["tab", "pipe"]))
+        .filter(pl.col("section") == "t3")
         .select(*_CELL_COLUMNS, "t3_key")
         .collect()
     )
@@ -663,21 +765,21 @@ def _map_t4(grid: pl.DataFrame):
     order = reg.t4_cell_order
     t4 = (
         grid.lazy()
-        .filter((pl.col("section") == "t4") & pl.col("kind").is_in(["tab", "pipe", "para"]))
+        .filter(pl.col("section") == "t4")
         .select(*_CELL_COLUMNS, "t4_key")
         .collect()
     )
     t4 = t4.with_columns(
-        (pl.col("cell_state") == "text").sum().over(LINE).alias("_texts"),
         ((pl.col("cell_state") != "text") & (pl.col("cell_state") != "blank")).sum().over(LINE).alias("_values"),
         pl.col("t4_key").drop_nulls().first().over(LINE).alias("_t4_label"),
     )
-    # one line of 15 values (the official layout)
-    flat = t4.filter((pl.col("_texts") == 0) & (pl.col("_values") > 0))
-    flat = flat.with_columns(pl.col("line_no").min().over("doc_id").alias("_first"))
-    later = flat.filter(pl.col("line_no") != pl.col("_first"))
-    flat = flat.filter(pl.col("line_no") == pl.col("_first")).drop("_first").with_columns(
-        pl.lit(None, pl.String).alias("_lbl")
+    # one row of 15 values under the headers (the official layout): the first logical row with values
+    # that follows a header cell, not a row label
+    flat = t4.filter(pl.col("_t4_label").is_null() & (pl.col("_values") > 0))
+    flat = flat.with_columns(pl.col(LINE).min().over("doc_id").alias("_first"))
+    later = flat.filter(pl.col(LINE) != pl.col("_first"))
+    flat = flat.filter(pl.col(LINE) == pl.col("_first")).drop("_first").with_columns(
+        pl.when(pl.col("cell_state") == "text").then(pl.lit("header")).alias("_lbl")
     )
     placed_flat, warn_flat = _align(flat, len(order), "_lbl")
     placed_flat = placed_flat.with_columns(
