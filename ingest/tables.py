@@ -102,6 +102,9 @@ def map_tables(grid: pl.DataFrame) -> TableResult:
         ]
     )
 
+    seen, unread = _tables_seen(grid, cells, warnings)
+    warnings = pl.concat([warnings, unread.select(list(WARNING_SCHEMA)).cast(text_columns)])
+
     docs = grid.select("doc_id").unique()
     # a table is present when it prints a value, placed or not: a number kept only in a warning
     # (a row that could not be placed) makes its rules not assessable, never "table absent"
@@ -130,6 +133,7 @@ def map_tables(grid: pl.DataFrame) -> TableResult:
     )
     versions = (
         docs.join(t2_versions, on="doc_id", how="left")
+        .join(seen, on="doc_id", how="left")
         .join(t3_versions, on="doc_id", how="left")
         .join(presence, on="doc_id", how="left")
         .join(headings, on="doc_id", how="left")
@@ -140,6 +144,50 @@ def map_tables(grid: pl.DataFrame) -> TableResult:
         )
     )
     return TableResult(cells, warnings, versions)
+
+
+def _tables_seen(grid: pl.DataFrame, cells: pl.DataFrame, warnings: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Which tables a document prints (a caption, a header or a row label of the table as a cell of its
+    own), and a warning for each one of them that gave no fact and no warning: nothing printed in a
+    table is ever lost without a flag. -> (doc_id, tables_seen 't2,t3'), warnings."""
+    t3_note, applicant_header = normalise_label("本列数据的勾稽关系"), normalise_label("申请人情况")
+    text = pl.col("cell_state") == "text"
+    family = (
+        pl.when(pl.col("t2_area") & text & (pl.col("caption_table").is_not_null() | pl.col("t2_label").is_not_null()))
+        .then(pl.lit("t2"))
+        .when(
+            (pl.col("section") == "t3")
+            & text
+            & (pl.col("t3_key").is_not_null() | pl.col("norm").str.contains(t3_note, literal=True)
+               | (pl.col("norm") == applicant_header))
+        )
+        .then(pl.lit("t3"))
+        .when((pl.col("section") == "t4") & text & pl.col("t4_key").is_not_null())
+        .then(pl.lit("t4"))
+    )
+    seen = (
+        grid.select("doc_id", family.alias("family"), "locator")
+        .filter(pl.col("family").is_not_null())
+        .group_by("doc_id", "family")
+        .agg(pl.col("locator").first())
+    )
+    read = pl.concat([
+        cells.select("doc_id", pl.col("table_id").str.slice(0, 2).alias("family")),
+        warnings.filter(pl.col("severity") == "warn").select("doc_id", pl.col("table_id").str.slice(0, 2).alias("family")),
+    ]).unique()
+    unread = seen.join(read, on=["doc_id", "family"], how="anti").select(
+        "doc_id",
+        pl.when(pl.col("family") == "t2").then(pl.lit("t2")).otherwise(pl.col("family")).alias("table_id"),
+        pl.lit(None, pl.String).alias("row_key"),
+        pl.lit("table_not_read").alias("code"),
+        pl.lit("warn").alias("severity"),
+        pl.format("the document prints this table (its caption, header or row labels) but no value of it could be "
+                  "read with certainty").alias("detail"),
+        pl.lit(None, pl.String).alias("raw_text"),
+        "locator",
+    )
+    tables_seen = seen.group_by("doc_id").agg(pl.col("family").sort().str.join(",").alias("tables_seen"))
+    return tables_seen, unread
 
 
 def _per_line(cells: pl.DataFrame, *aggs: pl.Expr) -> pl.DataFrame:
@@ -160,21 +208,25 @@ def _cell_meanings(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]) -> pl.Dat
     # a null text (no front end gives one) is classified too, as the last entry
     texts = pl.DataFrame({"raw_text": categories.append(pl.Series([None], dtype=pl.String))})
     texts = texts.with_columns(normalise_label_expr(pl.col("raw_text")).alias("norm"))
-    texts = texts.with_columns(strip_list_marker_expr(pl.col("norm")).alias("norm2"))
+    texts = texts.with_columns(
+        strip_list_marker_expr(pl.col("norm")).alias("norm2"),
+        # a label with the remark a report adds in brackets: 规章(设区的市、自治州人民政府应提供相关数据)
+        pl.col("norm").str.replace(r"^(.+?)\(.*$", "$1").alias("norm3"),
+    )
     texts = classify_cells(texts)
     for frame, key in ((vocab["t3_rows"], "t3_key"), (vocab["t4_rows"], "t4_key"), (vocab["captions"], "caption_table"),
                        (vocab["t2_row_labels"], "t2_label")):
         # the label as printed, else without its list marker (（一）, 1.)
         aliases = dict(zip(frame["norm"], frame[key], strict=True))
+        forms = ["norm", "norm2"] if key == "caption_table" else ["norm", "norm2", "norm3"]
         texts = texts.with_columns(
             pl.coalesce(
-                pl.col("norm").replace_strict(aliases, default=None, return_dtype=pl.String),
-                pl.col("norm2").replace_strict(aliases, default=None, return_dtype=pl.String),
+                pl.col(form).replace_strict(aliases, default=None, return_dtype=pl.String) for form in forms
             ).alias(key)
         )
     index = distinct.to_physical().fill_null(len(categories))
-    # norm2 served the key lookups only
-    return grid.hstack(texts.drop("raw_text", "norm2").select(pl.all().gather(index)))
+    # norm2 and norm3 served the key lookups only
+    return grid.hstack(texts.drop("raw_text", "norm2", "norm3").select(pl.all().gather(index)))
 
 
 # --------------------------------------------------------------------------- merged cells
@@ -217,8 +269,19 @@ def _assign_sections(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]) -> pl.D
         pl.col("norm").alias("line_norm"),
     ).with_columns(pl.col("line_norm").list.join(""))
     headings = dict(zip(vocab["headings"]["norm"], vocab["headings"]["section"], strict=True))
+    # a report that numbers its parts its own way (三、政府信息公开行政复议、行政诉讼情况 where the template
+    # says 四、) or not at all: the heading without its list marker
+    unmarked = _unique_norms(
+        vocab["headings"].select(strip_list_marker_expr(pl.col("norm")).alias("norm"), "section")
+    ).filter(pl.col("norm").str.len_chars() >= 6)
+    unmarked_headings = dict(zip(unmarked["norm"], unmarked["section"], strict=True))
     first = first.with_columns(
-        pl.col("line_norm").replace_strict(headings, default=None, return_dtype=pl.String).alias("heading_section")
+        pl.coalesce(
+            pl.col("line_norm").replace_strict(headings, default=None, return_dtype=pl.String),
+            strip_list_marker_expr(pl.col("line_norm")).replace_strict(
+                unmarked_headings, default=None, return_dtype=pl.String
+            ),
+        ).alias("heading_section")
     )
     t3_note = normalise_label("本列数据的勾稽关系")
     applicant_header = normalise_label("申请人情况")
@@ -274,7 +337,12 @@ def _assign_sections(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]) -> pl.D
         on=LINE,
         how="left",
         maintain_order="left",
-    ).with_columns(pl.col("section").fill_null("none"), pl.col("t2_area").fill_null(False))
+    ).with_columns(
+        # a line of blanks only (a lone "|" between cells) lies in the section around it
+        pl.col("section").forward_fill().over("doc_id").fill_null("none"),
+        pl.col("section_start").forward_fill().over("doc_id"),
+        pl.col("t2_area").forward_fill().over("doc_id").fill_null(False),
+    )
 
 
 def _logical_rows(grid: pl.DataFrame) -> pl.DataFrame:
@@ -296,9 +364,16 @@ def _logical_rows(grid: pl.DataFrame) -> pl.DataFrame:
     text = (pl.col("cell_state") == "text") & ~copy
     first_of_line = pl.col(LINE) != pl.col(LINE).shift(1).fill_null(-1)
     family = pl.when(in_t3).then(1).when(in_t4).then(2).when(in_t2).then(3).otherwise(0)
+    # a line that prints several values is a whole row (or a positional part of one): values on the next
+    # line begin another row, even without a label (a converter that lost it); one value a line is the
+    # one-cell-per-line layout, where a row runs on
+    value = ~pl.col("cell_state").is_in(["blank", "text"])
+    line_values = value.sum().over(LINE)
+    after_full_line = first_of_line & (line_values.shift(1).fill_null(0) >= 2)
     boundary = (
         (first_of_line & (~in_table | pl.col("section_marker").is_not_null()))
         | (in_table & text)
+        | (in_table & after_full_line & value)
         | (family != family.shift(1).fill_null(-1))
     )
     grid = grid.with_columns(
@@ -311,14 +386,16 @@ def _logical_rows(grid: pl.DataFrame) -> pl.DataFrame:
         pl.col("line_no").first().over("_row").alias("line_no"),
         pl.int_range(pl.len()).over("_row").cast(pl.Int32).alias("cell_idx"),
         pl.col("_row").alias(LINE),
+        # the document ends inside this row: a page opening or a file cut short
+        (pl.col("_row") == pl.col("_row").max().over("doc_id")).alias("_at_end"),
     ).drop("_row")
 
 
 # What a placed cell carries into the facts (and the warnings): the 表三/表四 mappers select these
 # before their windows and joins, so that they never copy the grid's many other columns.
 _CELL_COLUMNS = [
-    "doc_id", "line_no", LINE, "_pline", "cell_idx", "raw_text", "locator", "cell_state", "value", "unit_raw",
-    "value_is_integer",
+    "doc_id", "line_no", LINE, "_pline", "_at_end", "cell_idx", "raw_text", "locator", "cell_state", "value",
+    "unit_raw", "value_is_integer",
 ]
 
 
@@ -370,6 +447,7 @@ def _map_t2(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]):
         .group_by("doc_id", pl.col("_next_table").alias("table_id"))
         .agg(pl.col("header_unit").first())
     )
+    t2, order_warn = _t2_rows_by_template_order(t2)
     rows = t2.filter(pl.col("_label").is_not_null()).with_columns(
         pl.col("_label").str.split("|").list.first().alias("table_id"),
         pl.col("_label").str.split("|").list.last().alias("row_key"),
@@ -407,17 +485,7 @@ def _map_t2(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]):
             pl.lit("a 表二 row whose header names no template version (2019 and 2021 columns differ); values kept here only").alias("detail"),
         )
     )
-    unlabelled = t2.filter(pl.col("_label").is_null() & ~pl.col("cell_state").is_in(["blank", "text"]))
-    warnings.append(
-        _per_line(unlabelled, pl.col("_next_table").first().alias("table_id"), pl.col("raw_text").str.join(" | "),
-                  pl.col("locator").first())
-        .with_columns(
-            pl.lit(None, pl.String).alias("row_key"),
-            pl.lit("unknown_row_label").alias("code"),
-            pl.lit("warn").alias("severity"),
-            pl.lit("表二 values whose row label matches no row of the template; kept here only").alias("detail"),
-        )
-    )
+    warnings.append(order_warn)
     placed_parts = []
     rows = rows.filter(pl.col("version").is_not_null())
     for (table_id, version), group in rows.group_by("table_id", "version", maintain_order=True):
@@ -466,6 +534,37 @@ def _map_t2(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]):
     return facts, pl.concat([w.with_columns(pl.col("row_key").cast(pl.String)) for w in warnings], how="diagonal_relaxed"), versions
 
 
+def _t2_rows_by_template_order(t2: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``_rows_by_template_order`` per 表二 sub-table (a row without its label, 209-style: the label
+    cell printed empty): a logical row belongs to the sub-table of its label, else to the one whose
+    row label comes next."""
+    reg = registry()
+    chunk_table = pl.coalesce(
+        pl.col("_label").str.split("|").list.first(), pl.col("_next_table").first().over(LINE)
+    )
+    t2 = t2.with_columns(chunk_table.alias("_chunk_table"), pl.col("_label").str.split("|").list.last().alias("_t2_row"))
+    parts, warns = [], []
+    for (table_id,), part in t2.group_by("_chunk_table", maintain_order=True):
+        if table_id is None:
+            parts.append(part)
+            continue
+        order: list[tuple[str, bool]] = []
+        for version in reg.versions:
+            for spec in reg.t2_tables(version):
+                if spec.table_id == table_id:
+                    order += [(r["key"], True) for r in spec.rows if (r["key"], True) not in order]
+        part, warn = _rows_by_template_order(part, "_t2_row", lambda _doc, order=order: order, "表二")
+        parts.append(part.with_columns(
+            pl.when(pl.col("_t2_row").is_not_null()).then(pl.lit(table_id) + "|" + pl.col("_t2_row")).alias("_label")
+        ))
+        warns.append(warn.with_columns(pl.lit(table_id).alias("table_id")))
+    t2 = pl.concat(parts, how="diagonal_relaxed").sort(LINE, "cell_idx") if parts else t2
+    warnings = pl.concat(warns, how="diagonal_relaxed") if warns else pl.DataFrame(
+        schema={"doc_id": t2.schema["doc_id"], "table_id": pl.String, "row_key": pl.String, "raw_text": pl.String,
+                "locator": pl.String, "code": pl.String, "severity": pl.String, "detail": pl.String})
+    return t2.drop("_chunk_table", "_t2_row"), warnings
+
+
 def _single_winner(votes: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     """The version with the most hits per ``keys``; none where two versions tie."""
     return (
@@ -488,8 +587,10 @@ def _align(rows: pl.DataFrame, width: int, label_col: str, key_col: str | None =
     is certain only when there are exactly ``width`` of them. Anything else, or too few cells, makes the
     row ambiguous: no fact, a warning with the raw cells. ``rows`` come in reading order.
     """
+    # a row placed without a readable label may still begin with the fragment of one (止公开)
+    is_label = pl.col(label_col).is_not_null() | ((pl.col("cell_idx") == 0) & (pl.col("cell_state") == "text"))
     rows = rows.with_columns(
-        pl.col("cell_idx").filter(pl.col(label_col).is_not_null()).max().over(LINE).fill_null(-1).alias("_label_idx")
+        pl.col("cell_idx").filter(is_label).max().over(LINE).fill_null(-1).alias("_label_idx")
     )
     printed = pl.col("cell_state") != "blank"
     data = rows.filter(pl.col("cell_idx") > pl.col("_label_idx")).with_columns(
@@ -508,8 +609,10 @@ def _align(rows: pl.DataFrame, width: int, label_col: str, key_col: str | None =
     )
     exact = pl.col("_n") == width
     right = one_line & ((pl.col("_last") + 1) >= width)
+    # the document stops inside the row: what it prints before the cut are the row's first cells
+    cut = pl.col("_at_end") & (pl.col("_n") < width) & pl.col("_last").is_not_null()
     data = data.with_columns(
-        pl.when(exact)
+        pl.when(exact | cut)
         .then(pl.col("_di"))
         .when(right)
         .then(pl.col("_di") - (pl.col("_last") - width + 1))
@@ -520,6 +623,8 @@ def _align(rows: pl.DataFrame, width: int, label_col: str, key_col: str | None =
         .then(pl.lit("exact"))
         .when(right)
         .then(pl.lit("right"))
+        .when(cut)
+        .then(pl.lit("cut"))
         .otherwise(pl.lit("ambiguous"))
         .alias("_mode"),
     )
@@ -531,7 +636,7 @@ def _align(rows: pl.DataFrame, width: int, label_col: str, key_col: str | None =
         extra_zero.any().over(LINE).alias("_extra_zero"),
     )
     placed = data.filter(
-        pl.col("_mode").is_in(["exact", "right"]) & (pl.col("_pos") >= 0) & (pl.col("_pos") < width)
+        pl.col("_mode").is_in(["exact", "right", "cut"]) & (pl.col("_pos") >= 0) & (pl.col("_pos") < width)
     )
     # A row of blanks only: emit one blank per column so the row's presence is recorded.
     blank_rows = (
@@ -567,7 +672,16 @@ def _align(rows: pl.DataFrame, width: int, label_col: str, key_col: str | None =
             pl.lit("extra zero cell(s) left of the row's columns dropped (merged-cell artefact)").alias("detail"),
         )
     )
-    warnings = pl.concat([ambiguous, extra_zeros], how="diagonal_relaxed")
+    cut_rows = (
+        _per_line(data.filter(pl.col("_mode") == "cut"), row_key, row_text, pl.col("locator").first())
+        .with_columns(
+            pl.lit("table_cut").alias("code"),
+            pl.lit("info").alias("severity"),
+            pl.lit("the document ends inside this row: the cells printed before the end were read, the rest is "
+                   "unknown").alias("detail"),
+        )
+    )
+    warnings = pl.concat([ambiguous, extra_zeros, cut_rows], how="diagonal_relaxed")
     _align.last_ambiguous = data.filter(pl.col("_mode") == "ambiguous")
     return placed, warnings
 
@@ -590,6 +704,9 @@ def _map_t3(grid: pl.DataFrame):
     v2021 = pl.col("t3_key").is_in(_T3_V2021_ONLY).any().over("doc_id")
     t3 = t3.with_columns(pl.when(v2021).then(pl.lit("v2021")).otherwise(pl.lit("v2019")).alias("t3_version"))
     versions = t3.group_by("doc_id").agg(pl.col("t3_version").first())
+    orders = {v: [("other_processing" if r["key"] == "other_group" else r["key"], r.get("data", True))
+                  for r in reg.t3(v).rows] for v in reg.versions}
+    t3, order_warn = _rows_by_template_order(t3, "_row_key", lambda doc: orders[doc["t3_version"]], "t3")
     # the rightmost label decides the row; lines without any known label are headers or notes
     rows = t3.filter(pl.col("_row_key").is_not_null())
     line_has_number = (pl.col("cell_idx") > pl.col("_last_label_idx")) & has_number
@@ -632,9 +749,88 @@ def _map_t3(grid: pl.DataFrame):
             pl.lit("numbers printed on a group label line (a subtotal the template does not print); kept here only").alias("detail"),
         )
     )
-    warnings = pl.concat([warnings.with_columns(pl.col("row_key").cast(pl.String)), printed, dup_warn], how="diagonal_relaxed")
+    warnings = pl.concat([warnings.with_columns(pl.col("row_key").cast(pl.String)), printed, dup_warn, order_warn],
+                         how="diagonal_relaxed")
     warnings = warnings.with_columns(pl.lit("t3").alias("table_id"))
     return placed, warnings, versions
+
+
+def _rows_by_template_order(
+    cells: pl.DataFrame, key_col: str, order_for, table_id: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Logical rows with values but no label they can be read by (a converter split or dropped it: 
+    ``止公开`` after ``2.其他法律行政法规禁``, or nothing at all) take the template's rows that are
+    missing between the labelled rows around them, in order, when there are exactly as many of them
+    as missing rows: an info warning says so. Any other unlabelled row with values is a warning with
+    its raw text. ``order_for(first cell of the document)`` gives the template's rows in order as
+    (key, carries data). Python runs only over the documents that have such rows."""
+    value = ~pl.col("cell_state").is_in(["blank", "text"])
+    chunks = cells.group_by(LINE, maintain_order=True).agg(
+        pl.col("doc_id").first(),
+        pl.col(key_col).drop_nulls().last().alias("_key"),
+        value.sum().alias("_values"),
+        pl.col("raw_text").str.join(" | ").alias("raw_text"),
+        pl.col("locator").first(),
+        pl.col("line_no").first(),
+        *(pl.col(c).first() for c in cells.columns if c in ("t3_version",)),
+    )
+    orphans = chunks.filter(pl.col("_key").is_null() & (pl.col("_values") > 0))
+    empty_warn = pl.DataFrame(schema={"doc_id": cells.schema["doc_id"], "line_no": pl.Int32, "row_key": pl.String,
+                                      "raw_text": pl.String, "locator": pl.String, "code": pl.String,
+                                      "severity": pl.String, "detail": pl.String})
+    if orphans.is_empty():
+        return cells, empty_warn
+    docs = orphans["doc_id"].unique().implode()
+    assigned: dict[int, str] = {}
+    for (_doc,), doc_chunks in chunks.filter(pl.col("doc_id").is_in(docs)).group_by("doc_id", maintain_order=True):
+        first = doc_chunks.row(0, named=True)
+        order = order_for(first)
+        position = {key: i for i, (key, data) in enumerate(order) if data}
+        # the document's rows in reading order: labelled rows with values are the bounds, unlabelled ones
+        # with values lie between them. A label without values (a fragment a converter moved away from its
+        # row) bounds nothing and leaves its row missing
+        sequence = [(line, key) for line, key, n in doc_chunks.select(LINE, "_key", "_values").iter_rows()
+                    if n > 0 and (key is None or key in position)]
+        labelled = {key for _, key in sequence if key is not None}
+        bound, pending = -1, []
+        for line, key in [*sequence, (None, None)]:
+            if line is not None and key is None:
+                pending.append(line)
+                continue
+            upper = position[key] if key is not None else len(order)
+            if pending:
+                missing = [k for k, data in order[bound + 1: upper] if data and k not in labelled]
+                if len(missing) == len(pending):
+                    assigned.update(zip(pending, missing, strict=True))
+                pending = []
+            bound = max(bound, upper)
+    by_order = pl.DataFrame({LINE: list(assigned), "_order_key": list(assigned.values())},
+                            schema={LINE: cells.schema[LINE], "_order_key": pl.String})
+    cells = cells.join(by_order, on=LINE, how="left", maintain_order="left").with_columns(
+        pl.coalesce(key_col, "_order_key").alias(key_col)
+    )
+    warn_cols = ["doc_id", "line_no", "row_key", "raw_text", "locator"]
+    placed = (
+        orphans.join(by_order, on=LINE)
+        .select(*warn_cols[:2], pl.col("_order_key").alias("row_key"), *warn_cols[3:])
+        .with_columns(
+            pl.lit("row_placed_by_template_order").alias("code"),
+            pl.lit("info").alias("severity"),
+            pl.lit(f"a {table_id} row printed without a readable label, between labelled rows; it is the only row of "
+                   "the template missing there, so its values were placed in that row").alias("detail"),
+        )
+    )
+    unplaced = (
+        orphans.join(by_order, on=LINE, how="anti")
+        .select(*warn_cols[:2], pl.lit(None, pl.String).alias("row_key"), *warn_cols[3:])
+        .with_columns(
+            pl.lit("unknown_row_label").alias("code"),
+            pl.lit("warn").alias("severity"),
+            pl.lit(f"{table_id} values whose row label matches no row of the template and whose place in the "
+                   "template is not certain; kept here only").alias("detail"),
+        )
+    )
+    return cells.drop("_order_key"), pl.concat([placed, unplaced], how="diagonal_relaxed")
 
 
 # Candidate placements tried per document before giving up (the product over its ambiguous rows).
@@ -773,6 +969,19 @@ def _map_t4(grid: pl.DataFrame):
         ((pl.col("cell_state") != "text") & (pl.col("cell_state") != "blank")).sum().over(LINE).alias("_values"),
         pl.col("t4_key").drop_nulls().first().over(LINE).alias("_t4_label"),
     )
+    results = [c.key for c in reg.t4().columns]
+    # each proceeding its own small table (行政复议 / its five headers / five values): the five values
+    # belong to the proceeding named last
+    cells_after_header = (pl.col("cell_state") != "text").sum().over(LINE)
+    own_table = (
+        pl.col("_t4_label").is_null()
+        & (pl.col("_values") > 0)
+        & (cells_after_header == len(results))
+        & pl.col("t4_key").forward_fill().over("doc_id").is_not_null()
+    )
+    t4 = t4.with_columns(
+        pl.when(own_table).then(pl.col("t4_key").forward_fill().over("doc_id")).otherwise(pl.col("_t4_label")).alias("_t4_label")
+    ).with_columns(pl.col("_t4_label").first().over(LINE))
     # one row of 15 values under the headers (the official layout): the first logical row with values
     # that follows a header cell, not a row label
     flat = t4.filter(pl.col("_t4_label").is_null() & (pl.col("_values") > 0))
@@ -789,7 +998,6 @@ def _map_t4(grid: pl.DataFrame):
     # or three labelled rows of five (行政复议 | 未经复议直接起诉 | 复议后起诉)
     labelled = t4.filter(pl.col("_t4_label").is_not_null() & (pl.col("_values") > 0))
     labelled = labelled.filter(~pl.col("doc_id").is_in(flat["doc_id"].unique().implode()))
-    results = [c.key for c in reg.t4().columns]
     placed_rows, warn_rows = _align(labelled, len(results), "t4_key", "_t4_label")
     placed_rows = placed_rows.with_columns(
         pl.col("_t4_label").alias("row_key"),

@@ -15,6 +15,9 @@ from ingest.values import cleaned_cell_expr
 MAX_LINE_CHARS = 20_000
 
 _PIPE_SEP_RE = r"^\|?[\s:\-|]*-[\s:\-|]*\|?$"
+# |---|---| anywhere (converters repeat it after every row): three dashes a cell are a rule, where a
+# single - in every cell is a row of dash values
+_RULE_ROW_RE = r"^\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?$"
 
 # A value as a table cell prints it: a number (signed, thousands, decimals), a dash, a slash, 无.
 _VALUE_TOKEN = r"(?:[+\-−]?\d[\d,，]*(?:\.\d+)?|[/／\\\-—–－]+|无)"
@@ -64,7 +67,7 @@ def cells_frame(lines: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("blank"))
         .when(pl.col("text").str.contains("\t"))
         .then(pl.lit("tab"))
-        .when(pipe_like & stripped.str.contains(_PIPE_SEP_RE) & second_of_block)
+        .when(pipe_like & stripped.str.contains(_PIPE_SEP_RE) & (second_of_block | stripped.str.contains(_RULE_ROW_RE)))
         .then(pl.lit("sep"))
         .when(has_pipe)
         .then(pl.lit("pipe"))
