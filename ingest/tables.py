@@ -376,6 +376,7 @@ def _logical_rows(grid: pl.DataFrame) -> pl.DataFrame:
         | (in_table & after_full_line & value)
         | (family != family.shift(1).fill_null(-1))
     )
+    plain_text = pl.col("plain_text") if "plain_text" in grid.columns else pl.lit(True)
     grid = grid.with_columns(
         pl.col("line_no").alias("_pline"),
         boundary.cum_sum().cast(pl.Int64).alias("_row"),
@@ -386,8 +387,8 @@ def _logical_rows(grid: pl.DataFrame) -> pl.DataFrame:
         pl.col("line_no").first().over("_row").alias("line_no"),
         pl.int_range(pl.len()).over("_row").cast(pl.Int32).alias("cell_idx"),
         pl.col("_row").alias(LINE),
-        # the document ends inside this row: a page opening or a file cut short
-        (pl.col("_row") == pl.col("_row").max().over("doc_id")).alias("_at_end"),
+        # the document ends inside this row: a page opening or a text capture cut short
+        ((pl.col("_row") == pl.col("_row").max().over("doc_id")) & plain_text).alias("_at_end"),
     ).drop("_row")
 
 
