@@ -431,6 +431,8 @@ def _map_t2(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]):
     headers = t2.filter((pl.col("cell_state") == "text") & pl.col("t2_label").is_null() & pl.col("_next_table").is_not_null())
     matched = headers.join(cols, left_on="_next_table", right_on="table_id").filter(
         pl.col("norm").str.starts_with(pl.col("alias_norm"))
+        # a header line the export did not split (信息内容    本年制发件数    本年废止件数 ...)
+        | (pl.col("norm").str.contains(pl.col("alias_norm"), literal=True) & (pl.col("alias_norm").str.len_chars() >= 4))
         | (pl.col("alias_norm").str.starts_with(pl.col("norm")) & (pl.col("norm").str.len_chars() >= 3))
     )
     votes = (
