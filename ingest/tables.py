@@ -360,36 +360,50 @@ def _logical_rows(grid: pl.DataFrame) -> pl.DataFrame:
     in_t3, in_t4 = section == "t3", section == "t4"
     in_t2 = pl.col("t2_area") & ~in_t3 & ~in_t4
     in_table = in_t2 | in_t3 | in_t4
-    copy = pl.col("span_copy")
-    text = (pl.col("cell_state") == "text") & ~copy
+    # text copies inside a table are dropped: the label or header they copy is already in the row
+    grid = grid.filter(~(in_table & pl.col("span_copy") & (pl.col("cell_state") == "text")))
+    # The grid is in reading order and every step below is a running sum or a fill along it: no
+    # window over lines or rows (they cost more than the rest of the regrouping together).
+    text = pl.col("cell_state") == "text"
+    value = ~pl.col("cell_state").is_in(["blank", "text"])
     first_of_line = pl.col(LINE) != pl.col(LINE).shift(1).fill_null(-1)
     family = pl.when(in_t3).then(1).when(in_t4).then(2).when(in_t2).then(3).otherwise(0)
+    # values before each cell, and before the first cell of its line
+    grid = grid.with_columns(
+        first_of_line.alias("_first_of_line"),
+        (value.cast(pl.Int64).cum_sum() - value.cast(pl.Int64)).alias("_values_before"),
+    ).with_columns(
+        pl.when("_first_of_line").then(pl.col("_values_before")).forward_fill().alias("_line_start_values")
+    )
     # a line that prints several values is a whole row (or a positional part of one): values on the next
     # line begin another row, even without a label (a converter that lost it); one value a line is the
     # one-cell-per-line layout, where a row runs on
-    value = ~pl.col("cell_state").is_in(["blank", "text"])
-    line_values = value.sum().over(LINE)
-    after_full_line = first_of_line & (line_values.shift(1).fill_null(0) >= 2)
+    previous_line_values = pl.col("_values_before") - pl.col("_line_start_values").shift(1).fill_null(0)
+    after_full_line = pl.col("_first_of_line") & (previous_line_values >= 2)
+    plain_text = pl.col("plain_text") if "plain_text" in grid.columns else pl.lit(True)
     boundary = (
-        (first_of_line & (~in_table | pl.col("section_marker").is_not_null()))
+        (pl.col("_first_of_line") & (~in_table | pl.col("section_marker").is_not_null()))
         | (in_table & text)
         | (in_table & after_full_line & value)
         | (family != family.shift(1).fill_null(-1))
+        | (pl.col("doc_id") != pl.col("doc_id").shift(1))
+    ).fill_null(True)
+    index = pl.int_range(pl.len(), dtype=pl.Int64)
+    grid = grid.with_columns(boundary.alias("_boundary"), index.alias("_i")).with_columns(
+        pl.col("_boundary").cum_sum().cast(pl.Int64).alias("_row"),
+        pl.when("_boundary").then(pl.col("_i")).forward_fill().alias("_row_start"),
+        pl.when("_boundary").then(pl.col("line_no")).forward_fill().alias("_row_line"),
+        (pl.col("doc_id") != pl.col("doc_id").shift(-1)).fill_null(True).alias("_last_of_doc"),
     )
-    plain_text = pl.col("plain_text") if "plain_text" in grid.columns else pl.lit(True)
-    grid = grid.with_columns(
-        pl.col("line_no").alias("_pline"),
-        boundary.cum_sum().cast(pl.Int64).alias("_row"),
-    )
-    # text copies inside a table are dropped: the label or header they copy is already in the row
-    grid = grid.filter(~(in_table & copy & (pl.col("cell_state") == "text")))
     return grid.with_columns(
-        pl.col("line_no").first().over("_row").alias("line_no"),
-        pl.int_range(pl.len()).over("_row").cast(pl.Int32).alias("cell_idx"),
+        pl.col("line_no").alias("_pline"),
+        pl.col("_row_line").alias("line_no"),
+        (pl.col("_i") - pl.col("_row_start")).cast(pl.Int32).alias("cell_idx"),
         pl.col("_row").alias(LINE),
         # the document ends inside this row: a page opening or a text capture cut short
-        ((pl.col("_row") == pl.col("_row").max().over("doc_id")) & plain_text).alias("_at_end"),
-    ).drop("_row")
+        ((pl.col("_row") == pl.when("_last_of_doc").then(pl.col("_row")).backward_fill()) & plain_text).alias("_at_end"),
+    ).drop("_row", "_row_start", "_row_line", "_i", "_boundary", "_first_of_line", "_values_before",
+           "_line_start_values", "_last_of_doc")
 
 
 # What a placed cell carries into the facts (and the warnings): the 表三/表四 mappers select these
@@ -542,6 +556,11 @@ def _t2_rows_by_template_order(t2: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataF
     cell printed empty): a logical row belongs to the sub-table of its label, else to the one whose
     row label comes next."""
     reg = registry()
+    value = ~pl.col("cell_state").is_in(["blank", "text"])
+    if t2.filter(pl.col("_label").is_null() & value).is_empty():
+        return t2, pl.DataFrame(
+            schema={"doc_id": t2.schema["doc_id"], "table_id": pl.String, "row_key": pl.String, "raw_text": pl.String,
+                    "locator": pl.String, "code": pl.String, "severity": pl.String, "detail": pl.String})
     chunk_table = pl.coalesce(
         pl.col("_label").str.split("|").list.first(), pl.col("_next_table").first().over(LINE)
     )
@@ -768,7 +787,14 @@ def _rows_by_template_order(
     its raw text. ``order_for(first cell of the document)`` gives the template's rows in order as
     (key, carries data). Python runs only over the documents that have such rows."""
     value = ~pl.col("cell_state").is_in(["blank", "text"])
-    chunks = cells.group_by(LINE, maintain_order=True).agg(
+    empty_warn = pl.DataFrame(schema={"doc_id": cells.schema["doc_id"], "line_no": pl.Int32, "row_key": pl.String,
+                                      "raw_text": pl.String, "locator": pl.String, "code": pl.String,
+                                      "severity": pl.String, "detail": pl.String})
+    # most documents have none: find them before any grouping
+    orphan_docs = cells.filter(pl.col(key_col).is_null() & value)["doc_id"].unique()
+    if orphan_docs.is_empty():
+        return cells, empty_warn
+    chunks = cells.filter(pl.col("doc_id").is_in(orphan_docs.implode())).group_by(LINE, maintain_order=True).agg(
         pl.col("doc_id").first(),
         pl.col(key_col).drop_nulls().last().alias("_key"),
         value.sum().alias("_values"),
@@ -778,11 +804,6 @@ def _rows_by_template_order(
         *(pl.col(c).first() for c in cells.columns if c in ("t3_version",)),
     )
     orphans = chunks.filter(pl.col("_key").is_null() & (pl.col("_values") > 0))
-    empty_warn = pl.DataFrame(schema={"doc_id": cells.schema["doc_id"], "line_no": pl.Int32, "row_key": pl.String,
-                                      "raw_text": pl.String, "locator": pl.String, "code": pl.String,
-                                      "severity": pl.String, "detail": pl.String})
-    if orphans.is_empty():
-        return cells, empty_warn
     docs = orphans["doc_id"].unique().implode()
     assigned: dict[int, str] = {}
     for (_doc,), doc_chunks in chunks.filter(pl.col("doc_id").is_in(docs)).group_by("doc_id", maintain_order=True):
