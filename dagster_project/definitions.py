@@ -5,6 +5,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from dagster_project.defs.automation import landing_directory_sensor, refresh_job, reporting_season_schedule
+from dagster_project.defs.completeness import every_seen_table_read_or_flagged
 from dagster_project.defs.dbt_assets import dbt_core_marts, dbt_project, dbt_rule_marts
 from dagster_project.defs.ingest_assets import decoded_documents, landed_files, parsed_facts, raw_tables
 from dagster_project.defs.publish import serving_copy
@@ -28,7 +29,12 @@ assets = dg.map_asset_specs(
 
 defs = dg.Definitions(
     assets=assets,
-    asset_checks=[report_arithmetic_findings, every_report_assessed, every_landed_file_recorded],
+    asset_checks=[
+        report_arithmetic_findings,
+        every_report_assessed,
+        every_landed_file_recorded,
+        every_seen_table_read_or_flagged,
+    ],
     jobs=[refresh_job],
     schedules=[reporting_season_schedule],
     sensors=[landing_directory_sensor],

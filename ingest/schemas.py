@@ -53,6 +53,9 @@ REPORTS = {
     "has_t2": pl.Boolean,  # the table carries at least one number
     "has_t3": pl.Boolean,
     "has_t4": pl.Boolean,
+    # the tables the document prints (a caption, header or row label of theirs), e.g. 't2,t3': each one
+    # either gave facts or has a parse warning (the no-silent-loss asset check reads this)
+    "tables_seen": pl.String,
     "period_partial": pl.Boolean,  # figures cover part of the year (截至11月)
     "period_end_text": pl.String,
     "parse_status": pl.String,  # parsed | partial

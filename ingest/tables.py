@@ -50,9 +50,21 @@ def _vocab() -> dict[str, pl.DataFrame]:
         "t4_rows": reg.t4_row_aliases().select(pl.col("norm"), pl.col("key").alias("t4_key")),
         "captions": reg.t2_caption_aliases().select(pl.col("norm"), pl.col("key").alias("caption_table")),
         "t2_rows": reg.t2_row_aliases().rename({"scope": "table_id", "key": "row_key"}),
+        # a 表二 row label names its sub-table too (规章 is only in 第二十条第(一)项): the rows are read
+        # by their labels even where a caption is cut or missing
+        "t2_row_labels": _unique_norms(
+            reg.t2_row_aliases().select("norm", (pl.col("scope") + "|" + pl.col("key")).alias("t2_label"))
+        ),
         "t2_cols": reg.t2_column_aliases(),
         "headings": headings,
     }
+
+
+def _unique_norms(frame: pl.DataFrame) -> pl.DataFrame:
+    """Aliases that name one key only (a norm shared by two keys names neither)."""
+    key = frame.columns[1]
+    frame = frame.unique()
+    return frame.filter(pl.col(key).n_unique().over("norm") == 1).unique("norm")
 
 
 def map_tables(grid: pl.DataFrame) -> TableResult:
@@ -69,6 +81,7 @@ def map_tables(grid: pl.DataFrame) -> TableResult:
     grid = _blank_value_copies(grid)
     grid = _label_keys(grid)
     grid = _assign_sections(grid, vocab)
+    grid = _logical_rows(grid)
 
     t2_cells, t2_warn, t2_versions = _map_t2(grid, vocab)
     t3_cells, t3_warn, t3_versions = _map_t3(grid)
@@ -88,6 +101,9 @@ def map_tables(grid: pl.DataFrame) -> TableResult:
             for w in (t2_warn, t3_warn, t4_warn, type_warn)
         ]
     )
+
+    seen, unread = _tables_seen(grid, cells, warnings)
+    warnings = pl.concat([warnings, unread.select(list(WARNING_SCHEMA)).cast(text_columns)])
 
     docs = grid.select("doc_id").unique()
     # a table is present when it prints a value, placed or not: a number kept only in a warning
@@ -117,6 +133,7 @@ def map_tables(grid: pl.DataFrame) -> TableResult:
     )
     versions = (
         docs.join(t2_versions, on="doc_id", how="left")
+        .join(seen, on="doc_id", how="left")
         .join(t3_versions, on="doc_id", how="left")
         .join(presence, on="doc_id", how="left")
         .join(headings, on="doc_id", how="left")
@@ -127,6 +144,50 @@ def map_tables(grid: pl.DataFrame) -> TableResult:
         )
     )
     return TableResult(cells, warnings, versions)
+
+
+def _tables_seen(grid: pl.DataFrame, cells: pl.DataFrame, warnings: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Which tables a document prints (a caption, a header or a row label of the table as a cell of its
+    own), and a warning for each one of them that gave no fact and no warning: nothing printed in a
+    table is ever lost without a flag. -> (doc_id, tables_seen 't2,t3'), warnings."""
+    t3_note, applicant_header = normalise_label("本列数据的勾稽关系"), normalise_label("申请人情况")
+    text = pl.col("cell_state") == "text"
+    family = (
+        pl.when(pl.col("t2_area") & text & (pl.col("caption_table").is_not_null() | pl.col("t2_label").is_not_null()))
+        .then(pl.lit("t2"))
+        .when(
+            (pl.col("section") == "t3")
+            & text
+            & (pl.col("t3_key").is_not_null() | pl.col("norm").str.contains(t3_note, literal=True)
+               | (pl.col("norm") == applicant_header))
+        )
+        .then(pl.lit("t3"))
+        .when((pl.col("section") == "t4") & text & pl.col("t4_key").is_not_null())
+        .then(pl.lit("t4"))
+    )
+    seen = (
+        grid.select("doc_id", family.alias("family"), "locator")
+        .filter(pl.col("family").is_not_null())
+        .group_by("doc_id", "family")
+        .agg(pl.col("locator").first())
+    )
+    read = pl.concat([
+        cells.select("doc_id", pl.col("table_id").str.slice(0, 2).alias("family")),
+        warnings.filter(pl.col("severity") == "warn").select("doc_id", pl.col("table_id").str.slice(0, 2).alias("family")),
+    ]).unique()
+    unread = seen.join(read, on=["doc_id", "family"], how="anti").select(
+        "doc_id",
+        pl.when(pl.col("family") == "t2").then(pl.lit("t2")).otherwise(pl.col("family")).alias("table_id"),
+        pl.lit(None, pl.String).alias("row_key"),
+        pl.lit("table_not_read").alias("code"),
+        pl.lit("warn").alias("severity"),
+        pl.format("the document prints this table (its caption, header or row labels) but no value of it could be "
+                  "read with certainty").alias("detail"),
+        pl.lit(None, pl.String).alias("raw_text"),
+        "locator",
+    )
+    tables_seen = seen.group_by("doc_id").agg(pl.col("family").sort().str.join(",").alias("tables_seen"))
+    return tables_seen, unread
 
 
 def _per_line(cells: pl.DataFrame, *aggs: pl.Expr) -> pl.DataFrame:
@@ -147,20 +208,25 @@ def _cell_meanings(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]) -> pl.Dat
     # a null text (no front end gives one) is classified too, as the last entry
     texts = pl.DataFrame({"raw_text": categories.append(pl.Series([None], dtype=pl.String))})
     texts = texts.with_columns(normalise_label_expr(pl.col("raw_text")).alias("norm"))
-    texts = texts.with_columns(strip_list_marker_expr(pl.col("norm")).alias("norm2"))
+    texts = texts.with_columns(
+        strip_list_marker_expr(pl.col("norm")).alias("norm2"),
+        # a label with the remark a report adds in brackets: 规章(设区的市、自治州人民政府应提供相关数据)
+        pl.col("norm").str.replace(r"^(.+?)\(.*$", "$1").alias("norm3"),
+    )
     texts = classify_cells(texts)
-    for frame, key in ((vocab["t3_rows"], "t3_key"), (vocab["t4_rows"], "t4_key"), (vocab["captions"], "caption_table")):
+    for frame, key in ((vocab["t3_rows"], "t3_key"), (vocab["t4_rows"], "t4_key"), (vocab["captions"], "caption_table"),
+                       (vocab["t2_row_labels"], "t2_label")):
         # the label as printed, else without its list marker (（一）, 1.)
         aliases = dict(zip(frame["norm"], frame[key], strict=True))
+        forms = ["norm", "norm2"] if key == "caption_table" else ["norm", "norm2", "norm3"]
         texts = texts.with_columns(
             pl.coalesce(
-                pl.col("norm").replace_strict(aliases, default=None, return_dtype=pl.String),
-                pl.col("norm2").replace_strict(aliases, default=None, return_dtype=pl.String),
+                pl.col(form).replace_strict(aliases, default=None, return_dtype=pl.String) for form in forms
             ).alias(key)
         )
     index = distinct.to_physical().fill_null(len(categories))
-    # norm2 served the key lookups only
-    return grid.hstack(texts.drop("raw_text", "norm2").select(pl.all().gather(index)))
+    # norm2 and norm3 served the key lookups only
+    return grid.hstack(texts.drop("raw_text", "norm2", "norm3").select(pl.all().gather(index)))
 
 
 # --------------------------------------------------------------------------- merged cells
@@ -184,7 +250,9 @@ def _blank_value_copies(grid: pl.DataFrame) -> pl.DataFrame:
 def _label_keys(grid: pl.DataFrame) -> pl.DataFrame:
     """Which row label (of 表三 / 表四 / a 表二 caption) each text cell is, if any."""
     text = pl.col("cell_state") == "text"
-    return grid.with_columns(pl.when(text).then(pl.col(key)).alias(key) for key in ("t3_key", "t4_key", "caption_table"))
+    return grid.with_columns(
+        pl.when(text).then(pl.col(key)).alias(key) for key in ("t3_key", "t4_key", "caption_table", "t2_label")
+    )
 
 
 def _assign_sections(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]) -> pl.DataFrame:
@@ -201,8 +269,19 @@ def _assign_sections(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]) -> pl.D
         pl.col("norm").alias("line_norm"),
     ).with_columns(pl.col("line_norm").list.join(""))
     headings = dict(zip(vocab["headings"]["norm"], vocab["headings"]["section"], strict=True))
+    # a report that numbers its parts its own way (三、政府信息公开行政复议、行政诉讼情况 where the template
+    # says 四、) or not at all: the heading without its list marker
+    unmarked = _unique_norms(
+        vocab["headings"].select(strip_list_marker_expr(pl.col("norm")).alias("norm"), "section")
+    ).filter(pl.col("norm").str.len_chars() >= 6)
+    unmarked_headings = dict(zip(unmarked["norm"], unmarked["section"], strict=True))
     first = first.with_columns(
-        pl.col("line_norm").replace_strict(headings, default=None, return_dtype=pl.String).alias("heading_section")
+        pl.coalesce(
+            pl.col("line_norm").replace_strict(headings, default=None, return_dtype=pl.String),
+            strip_list_marker_expr(pl.col("line_norm")).replace_strict(
+                unmarked_headings, default=None, return_dtype=pl.String
+            ),
+        ).alias("heading_section")
     )
     t3_note = normalise_label("本列数据的勾稽关系")
     applicant_header = normalise_label("申请人情况")
@@ -231,6 +310,20 @@ def _assign_sections(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]) -> pl.D
         .otherwise(pl.col("section_marker"))
         .alias("section_marker")
     )
+    # the 表二 area: from its heading or any 第二十条 caption (cut ones too: "第二十条第") to the next
+    # section; inside it the sub-table of a row is the one its label belongs to
+    t2_caption = normalise_label("第二十条")
+    area = (
+        pl.when(
+            pl.col("first_caption").is_not_null()
+            | (pl.col("heading_section") == "t2_section")
+            | pl.col("first_norm").str.starts_with(t2_caption)
+        )
+        .then(pl.lit(True))
+        .when(pl.col("section_marker").is_not_null())
+        .then(pl.lit(False))
+    )
+    first = first.with_columns(area.forward_fill().over("doc_id").fill_null(False).alias("t2_area"))
     first = first.with_columns(
         pl.col("section_marker").forward_fill().over("doc_id").fill_null("none").alias("section"),
         pl.when(pl.col("section_marker").is_not_null())
@@ -240,17 +333,84 @@ def _assign_sections(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]) -> pl.D
         .alias("section_start"),
     )
     return grid.join(
-        first.select(LINE, "section", "section_start", "section_marker", "heading_section", "first_norm"),
+        first.select(LINE, "section", "section_start", "section_marker", "heading_section", "first_norm", "t2_area"),
         on=LINE,
         how="left",
         maintain_order="left",
-    ).with_columns(pl.col("section").fill_null("none"))
+    ).with_columns(
+        # a line of blanks only (a lone "|" between cells) lies in the section around it
+        pl.col("section").forward_fill().over("doc_id").fill_null("none"),
+        pl.col("section_start").forward_fill().over("doc_id"),
+        pl.col("t2_area").forward_fill().over("doc_id").fill_null(False),
+    )
+
+
+def _logical_rows(grid: pl.DataFrame) -> pl.DataFrame:
+    """Regroup the cells of the tables into logical rows, whatever the line breaks.
+
+    Real exports break a table row anywhere: one cell per line, a lone ``|`` between cells, the values
+    on the line after their label. Inside a table a row starts at its label (a row label of that
+    table) and runs over the values that follow until the next text cell (another label, a header, a
+    caption, a note). ``_LINE`` then keys the logical row, ``line_no`` is its first line and ``_pline``
+    each cell's own line (its locator is unchanged); ``cell_idx`` counts within the logical row.
+    Outside the tables a line stays a row. Merged-cell copies of a text start nothing: they repeat a
+    label or a header already there.
+    """
+    section = pl.col("section")
+    in_t3, in_t4 = section == "t3", section == "t4"
+    in_t2 = pl.col("t2_area") & ~in_t3 & ~in_t4
+    in_table = in_t2 | in_t3 | in_t4
+    # text copies inside a table are dropped: the label or header they copy is already in the row
+    grid = grid.filter(~(in_table & pl.col("span_copy") & (pl.col("cell_state") == "text")))
+    # The grid is in reading order and every step below is a running sum or a fill along it: no
+    # window over lines or rows (they cost more than the rest of the regrouping together).
+    text = pl.col("cell_state") == "text"
+    value = ~pl.col("cell_state").is_in(["blank", "text"])
+    first_of_line = pl.col(LINE) != pl.col(LINE).shift(1).fill_null(-1)
+    family = pl.when(in_t3).then(1).when(in_t4).then(2).when(in_t2).then(3).otherwise(0)
+    # values before each cell, and before the first cell of its line
+    grid = grid.with_columns(
+        first_of_line.alias("_first_of_line"),
+        (value.cast(pl.Int64).cum_sum() - value.cast(pl.Int64)).alias("_values_before"),
+    ).with_columns(
+        pl.when("_first_of_line").then(pl.col("_values_before")).forward_fill().alias("_line_start_values")
+    )
+    # a line that prints several values is a whole row (or a positional part of one): values on the next
+    # line begin another row, even without a label (a converter that lost it); one value a line is the
+    # one-cell-per-line layout, where a row runs on
+    previous_line_values = pl.col("_values_before") - pl.col("_line_start_values").shift(1).fill_null(0)
+    after_full_line = pl.col("_first_of_line") & (previous_line_values >= 2)
+    plain_text = pl.col("plain_text") if "plain_text" in grid.columns else pl.lit(True)
+    boundary = (
+        (pl.col("_first_of_line") & (~in_table | pl.col("section_marker").is_not_null()))
+        | (in_table & text)
+        | (in_table & after_full_line & value)
+        | (family != family.shift(1).fill_null(-1))
+        | (pl.col("doc_id") != pl.col("doc_id").shift(1))
+    ).fill_null(True)
+    index = pl.int_range(pl.len(), dtype=pl.Int64)
+    grid = grid.with_columns(boundary.alias("_boundary"), index.alias("_i")).with_columns(
+        pl.col("_boundary").cum_sum().cast(pl.Int64).alias("_row"),
+        pl.when("_boundary").then(pl.col("_i")).forward_fill().alias("_row_start"),
+        pl.when("_boundary").then(pl.col("line_no")).forward_fill().alias("_row_line"),
+        (pl.col("doc_id") != pl.col("doc_id").shift(-1)).fill_null(True).alias("_last_of_doc"),
+    )
+    return grid.with_columns(
+        pl.col("line_no").alias("_pline"),
+        pl.col("_row_line").alias("line_no"),
+        (pl.col("_i") - pl.col("_row_start")).cast(pl.Int32).alias("cell_idx"),
+        pl.col("_row").alias(LINE),
+        # the document ends inside this row: a page opening or a text capture cut short
+        ((pl.col("_row") == pl.when("_last_of_doc").then(pl.col("_row")).backward_fill()) & plain_text).alias("_at_end"),
+    ).drop("_row", "_row_start", "_row_line", "_i", "_boundary", "_first_of_line", "_values_before",
+           "_line_start_values", "_last_of_doc")
 
 
 # What a placed cell carries into the facts (and the warnings): the 表三/表四 mappers select these
 # before their windows and joins, so that they never copy the grid's many other columns.
 _CELL_COLUMNS = [
-    "doc_id", "line_no", LINE, "cell_idx", "raw_text", "locator", "cell_state", "value", "unit_raw", "value_is_integer",
+    "doc_id", "line_no", LINE, "_pline", "_at_end", "cell_idx", "raw_text", "locator", "cell_state", "value",
+    "unit_raw", "value_is_integer",
 ]
 
 
@@ -264,100 +424,104 @@ _FACT_COLUMNS = [
 
 # --------------------------------------------------------------------------- 表二
 def _map_t2(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]):
+    """表二: each logical row of the 表二 area that starts with a row label is a row of the sub-table
+    the label belongs to; its values are placed by the columns of that sub-table in the template
+    version its header cells name (a cut header such as 本年新 or 现行有效件 still names one).
+    A sub-table whose header names no version takes the version the report's other headers name,
+    else the one whose column count is the row's; otherwise its values stay in a warning."""
     t2 = (
         grid.lazy()
-        .filter(pl.col("section").str.starts_with("t2_") & (pl.col("line_no") != pl.col("section_start")))
-        .select(*_CELL_COLUMNS, pl.col("section").alias("table_id"), "section_start", "first_norm", "norm", "span_copy")
+        .filter(pl.col("t2_area") & ~pl.col("section").is_in(["t3", "t4"]))
+        .select(*_CELL_COLUMNS, "t2_label", "norm")
         .collect()
     )
-    header_norm = normalise_label("信息内容")
-    is_header_line = (pl.col("first_norm") == header_norm).fill_null(False)
-    header_cells = t2.filter(is_header_line & (pl.col("cell_idx") >= 1) & (pl.col("norm") != ""))
+    label_table = pl.col("t2_label").str.split("|").list.first()
+    t2 = t2.with_columns(
+        pl.col("t2_label").drop_nulls().first().over(LINE).alias("_label"),
+        # a header cell heads the sub-table of the next row label
+        label_table.backward_fill().over("doc_id").alias("_next_table"),
+    )
     cols = vocab["t2_cols"].rename({"norm": "alias_norm"})
-    matched = (
-        header_cells.join(cols, on="table_id")
-        .filter(pl.col("norm").str.starts_with(pl.col("alias_norm")))
-        .with_columns(pl.col("alias_norm").str.len_chars().alias("_len"))
+    headers = t2.filter((pl.col("cell_state") == "text") & pl.col("t2_label").is_null() & pl.col("_next_table").is_not_null())
+    matched = headers.join(cols, left_on="_next_table", right_on="table_id").filter(
+        pl.col("norm").str.starts_with(pl.col("alias_norm"))
+        # a header line the export did not split (信息内容    本年制发件数    本年废止件数 ...)
+        | (pl.col("norm").str.contains(pl.col("alias_norm"), literal=True) & (pl.col("alias_norm").str.len_chars() >= 4))
+        | (pl.col("alias_norm").str.starts_with(pl.col("norm")) & (pl.col("norm").str.len_chars() >= 3))
     )
-    # version per sub-table: the one whose aliases match the most header cells
     votes = (
-        matched.select("doc_id", "section_start", "table_id", "cell_idx", "version")
+        matched.select("doc_id", pl.col("_next_table").alias("table_id"), LINE, "cell_idx", "version")
         .unique()
-        .group_by("doc_id", "section_start", "table_id", "version")
+        .group_by("doc_id", "table_id", "version")
         .agg(pl.len().alias("hits"))
-        .sort("hits", "version", descending=[True, False])
-        .group_by("doc_id", "section_start", "table_id", maintain_order=True)
-        .first()
-        .select("doc_id", "section_start", "table_id", "version")
     )
-    header_map = (
-        matched.join(votes, on=["doc_id", "section_start", "table_id", "version"])
-        .sort("_len", descending=True)
-        .group_by("doc_id", "section_start", "cell_idx", maintain_order=True)
-        .first()
-        .with_columns(header_unit_expr("raw_text").alias("header_unit"))
-        .select("doc_id", "section_start", "cell_idx", "table_id", "version", "col_key", "value_type", "header_unit")
+    table_version = _single_winner(votes, ["doc_id", "table_id"])
+    doc_version = _single_winner(votes.group_by("doc_id", "version").agg(pl.col("hits").sum()), ["doc_id"])
+    # the money unit a header prints (本年收费金额(单位:万元), 采购总金额(元))
+    header_units = (
+        headers.with_columns(header_unit_expr("raw_text").alias("header_unit"))
+        .filter(pl.col("header_unit").is_not_null())
+        .group_by("doc_id", pl.col("_next_table").alias("table_id"))
+        .agg(pl.col("header_unit").first())
     )
-    rows = vocab["t2_rows"].rename({"norm": "row_norm"})
-    data = t2.filter(~is_header_line)
-    row_labels = (
-        data.filter(pl.col("cell_idx") == 0)
-        .join(rows, left_on=["table_id", "norm"], right_on=["table_id", "row_norm"], how="left")
-        .select(LINE, "row_key")
+    t2, order_warn = _t2_rows_by_template_order(t2)
+    rows = t2.filter(pl.col("_label").is_not_null()).with_columns(
+        pl.col("_label").str.split("|").list.first().alias("table_id"),
+        pl.col("_label").str.split("|").list.last().alias("row_key"),
     )
-    first_cell = data.filter(pl.col("cell_idx") == 0).select(LINE, pl.col("norm").alias("_label_norm"))
-    # a merged label cell exported once per spanned column (| 行政许可 | 行政许可 | 0 |) is not a value
-    data = (
-        data.join(row_labels, on=LINE, how="left", maintain_order="left")
-        .join(first_cell, on=LINE, how="left", maintain_order="left")
-        .filter((pl.col("cell_idx") >= 1) & (pl.col("norm") != pl.col("_label_norm")) & ~pl.col("span_copy"))
+    widths = cols.group_by("table_id", "version").agg(pl.col("position").max().alias("_width") + 1)
+    printed = (pl.col("cell_idx") > 0) & ~pl.col("cell_state").is_in(["blank", "text"])
+    rows = (
+        rows.join(table_version, on=["doc_id", "table_id"], how="left")
+        .join(doc_version.rename({"version": "_doc_version"}), on="doc_id", how="left")
+        .with_columns(pl.coalesce("version", "_doc_version").alias("version"), printed.sum().over(LINE).alias("_printed"))
     )
-    placed = data.join(
-        header_map.drop("table_id"), on=["doc_id", "section_start", "cell_idx"], how="left"
-    ).sort(LINE, "cell_idx")
-
+    # no header names a version: the one whose column count is the row's count of values, if one is
+    by_width = (
+        rows.filter(pl.col("version").is_null())
+        .select("doc_id", "table_id", LINE, "_printed")
+        .unique()
+        .join(widths, on="table_id")
+        .filter(pl.col("_printed") == pl.col("_width"))
+        .group_by(LINE)
+        .agg(pl.col("version").unique())
+        .filter(pl.col("version").list.len() == 1)
+        .select(LINE, pl.col("version").list.first().alias("_width_version"))
+    )
+    rows = rows.join(by_width, on=LINE, how="left", maintain_order="left").with_columns(
+        pl.coalesce("version", "_width_version").alias("version")
+    )
     warnings = []
-    unknown_rows = placed.filter(
-        pl.col("row_key").is_null() & (pl.col("cell_state") != "blank")
-    )
+    unversioned = rows.filter(pl.col("version").is_null() & (pl.col("_printed") > 0))
     warnings.append(
-        _per_line(unknown_rows, pl.col("table_id").first(), pl.col("raw_text").str.join(" | "), pl.col("locator").first())
-        .with_columns(
-            pl.lit(None, pl.String).alias("row_key"),
-            pl.lit("unknown_row_label").alias("code"),
-            pl.lit("warn").alias("severity"),
-            pl.lit("a 表二 line with values whose label matches no row of the template; values kept here only").alias("detail"),
-        )
-    )
-    unplaced = placed.filter(pl.col("row_key").is_not_null() & pl.col("col_key").is_null() & (pl.col("cell_state") != "blank"))
-    warnings.append(
-        unplaced.with_columns(
-            pl.lit("unplaced_cells").alias("code"),
-            pl.lit("warn").alias("severity"),
-            pl.lit("a 表二 value under no recognised header column").alias("detail"),
-        )
-    )
-    facts = placed.filter(pl.col("row_key").is_not_null() & pl.col("col_key").is_not_null())
-    # several cells under one (merged) header column: one value is that column's; two are ambiguous
-    filled = pl.col("cell_state") != "blank"
-    per_col = [LINE, "col_key"]
-    facts = facts.with_columns(
-        filled.sum().over(per_col).alias("_filled"),
-        pl.int_range(pl.len()).over(per_col).alias("_nth"),
-    )
-    clash = facts.filter(pl.col("_filled") > 1)
-    warnings.append(
-        _per_line(clash, pl.col("table_id").first(), pl.col("row_key").first(), pl.col("raw_text").str.join(" | "),
+        _per_line(unversioned, pl.col("table_id").first(), pl.col("row_key").first(), pl.col("raw_text").str.join(" | "),
                   pl.col("locator").first())
         .with_columns(
-            pl.lit("ambiguous_alignment").alias("code"),
+            pl.lit("unknown_template_version").alias("code"),
             pl.lit("warn").alias("severity"),
-            pl.lit("two values under one 表二 header column; values kept here, none emitted").alias("detail"),
+            pl.lit("a 表二 row whose header names no template version (2019 and 2021 columns differ); values kept here only").alias("detail"),
         )
     )
-    facts = facts.filter(
-        (pl.col("_filled") == 1) & filled | (pl.col("_filled") == 0) & (pl.col("_nth") == 0)
-    ).drop("_filled", "_nth")
+    warnings.append(order_warn)
+    placed_parts = []
+    rows = rows.filter(pl.col("version").is_not_null())
+    for (table_id, version), group in rows.group_by("table_id", "version", maintain_order=True):
+        table_cols = cols.filter((pl.col("table_id") == table_id) & (pl.col("version") == version))
+        width = int(table_cols["position"].max()) + 1
+        placed, warn = _align(group.sort(LINE, "cell_idx"), width, "t2_label", "row_key")
+        positions = table_cols.select(pl.col("position").cast(pl.Int64).alias("_pos"), "col_key", "value_type").unique("_pos")
+        placed_parts.append(placed.with_columns(pl.col("_pos").cast(pl.Int64)).join(positions, on="_pos", how="left"))
+        warnings.append(warn.with_columns(pl.lit(table_id).alias("table_id")))
+    facts = (
+        pl.concat(placed_parts, how="diagonal_relaxed")
+        if placed_parts
+        else rows.clear().with_columns(pl.lit(None, pl.String).alias("col_key"), pl.lit(None, pl.String).alias("value_type"))
+    )
+    facts = facts.join(header_units, on=["doc_id", "table_id"], how="left")
+    facts, dup_warn = _first_occurrence(facts.with_columns((pl.col("table_id") + "." + pl.col("row_key")).alias("row_key")), "t2")
+    facts = facts.with_columns(pl.col("row_key").str.split(".").list.last())
+    warnings.append(dup_warn.with_columns(pl.col("row_key").str.split(".").list.first().alias("table_id"),
+                                          pl.col("row_key").str.split(".").list.last()))
     is_amount = pl.col("value_type") == "amount_wan_yuan"
     unit_written = pl.coalesce(pl.col("unit_raw"), pl.col("header_unit"))
     facts = facts.with_columns(
@@ -377,40 +541,103 @@ def _map_t2(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]):
         pl.col("version").alias("template_version"),
     )
     versions = (
-        votes.group_by("doc_id", "version")
+        facts.group_by("doc_id", "version")
         .agg(pl.len().alias("n"))
         .sort("n", "version", descending=[True, True])
         .group_by("doc_id", maintain_order=True)
         .first()
         .select("doc_id", pl.col("version").alias("t2_version"))
     )
-    return facts, pl.concat(warnings, how="diagonal_relaxed"), versions
+    return facts, pl.concat([w.with_columns(pl.col("row_key").cast(pl.String)) for w in warnings], how="diagonal_relaxed"), versions
+
+
+def _t2_rows_by_template_order(t2: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``_rows_by_template_order`` per 表二 sub-table (a row without its label, 209-style: the label
+    cell printed empty): a logical row belongs to the sub-table of its label, else to the one whose
+    row label comes next."""
+    reg = registry()
+    value = ~pl.col("cell_state").is_in(["blank", "text"])
+    if t2.filter(pl.col("_label").is_null() & value).is_empty():
+        return t2, pl.DataFrame(
+            schema={"doc_id": t2.schema["doc_id"], "table_id": pl.String, "row_key": pl.String, "raw_text": pl.String,
+                    "locator": pl.String, "code": pl.String, "severity": pl.String, "detail": pl.String})
+    chunk_table = pl.coalesce(
+        pl.col("_label").str.split("|").list.first(), pl.col("_next_table").first().over(LINE)
+    )
+    t2 = t2.with_columns(chunk_table.alias("_chunk_table"), pl.col("_label").str.split("|").list.last().alias("_t2_row"))
+    parts, warns = [], []
+    for (table_id,), part in t2.group_by("_chunk_table", maintain_order=True):
+        if table_id is None:
+            parts.append(part)
+            continue
+        order: list[tuple[str, bool]] = []
+        for version in reg.versions:
+            for spec in reg.t2_tables(version):
+                if spec.table_id == table_id:
+                    order += [(r["key"], True) for r in spec.rows if (r["key"], True) not in order]
+        part, warn = _rows_by_template_order(part, "_t2_row", lambda _doc, order=order: order, "表二")
+        parts.append(part.with_columns(
+            pl.when(pl.col("_t2_row").is_not_null()).then(pl.lit(table_id) + "|" + pl.col("_t2_row")).alias("_label")
+        ))
+        warns.append(warn.with_columns(pl.lit(table_id).alias("table_id")))
+    t2 = pl.concat(parts, how="diagonal_relaxed").sort(LINE, "cell_idx") if parts else t2
+    warnings = pl.concat(warns, how="diagonal_relaxed") if warns else pl.DataFrame(
+        schema={"doc_id": t2.schema["doc_id"], "table_id": pl.String, "row_key": pl.String, "raw_text": pl.String,
+                "locator": pl.String, "code": pl.String, "severity": pl.String, "detail": pl.String})
+    return t2.drop("_chunk_table", "_t2_row"), warnings
+
+
+def _single_winner(votes: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """The version with the most hits per ``keys``; none where two versions tie."""
+    return (
+        votes.filter(pl.col("hits") == pl.col("hits").max().over(keys))
+        .filter(pl.len().over(keys) == 1)
+        .select(*keys, "version")
+    )
 
 
 # --------------------------------------------------------------------------- row alignment
 def _align(rows: pl.DataFrame, width: int, label_col: str, key_col: str | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Place the data cells after each row's rightmost label into ``width`` physical columns.
 
-    Exact when the row has exactly ``width`` data cells; otherwise right-anchored on the last
-    non-blank cell when at least ``width`` cells precede it. Extra cells on the left that are blank
-    are merged-cell artefacts; extra zeros are dropped with an info warning; anything else, or too
-    few cells, makes the row ambiguous: no fact, a warning with the raw cells. ``rows`` come in reading
-    order (line, cell), as the grid is.
+    ``rows`` are logical rows (``_logical_rows``). When the row's printed values sit on one line, that
+    line's cells are read by position, blanks included: exact when the row has exactly ``width`` data
+    cells; otherwise right-anchored on the last non-blank cell when at least ``width`` cells precede
+    it. Extra cells on the left that are blank are merged-cell artefacts; extra zeros are dropped with
+    an info warning. When the values run over several lines (one cell per line, values after their
+    label), the separators between them carry nothing and the printed values are read in order, which
+    is certain only when there are exactly ``width`` of them. Anything else, or too few cells, makes the
+    row ambiguous: no fact, a warning with the raw cells. ``rows`` come in reading order.
     """
+    # a row placed without a readable label may still begin with the fragment of one (止公开)
+    is_label = pl.col(label_col).is_not_null() | ((pl.col("cell_idx") == 0) & (pl.col("cell_state") == "text"))
     rows = rows.with_columns(
-        pl.col("cell_idx").filter(pl.col(label_col).is_not_null()).max().over(LINE).fill_null(-1).alias("_label_idx")
+        pl.col("cell_idx").filter(is_label).max().over(LINE).fill_null(-1).alias("_label_idx")
     )
+    printed = pl.col("cell_state") != "blank"
     data = rows.filter(pl.col("cell_idx") > pl.col("_label_idx")).with_columns(
+        pl.col("_pline").filter(printed).n_unique().over(LINE).alias("_value_lines"),
+        pl.col("_pline").filter(printed).first().over(LINE).alias("_value_line"),
+    )
+    one_line = pl.col("_value_lines") == 1
+    data = data.filter(
+        (one_line & (pl.col("_pline") == pl.col("_value_line")))
+        | (pl.col("_value_lines") == 0)
+        | ((pl.col("_value_lines") > 1) & printed)
+    )
+    data = data.with_columns(pl.int_range(pl.len()).over(LINE).alias("_di")).with_columns(
         pl.len().over(LINE).alias("_n"),
-        pl.col("cell_idx").filter(pl.col("cell_state") != "blank").max().over(LINE).alias("_last"),
+        pl.col("_di").filter(printed).max().over(LINE).alias("_last"),
     )
     exact = pl.col("_n") == width
-    right = (pl.col("_last") - pl.col("_label_idx")) >= width
+    right = one_line & ((pl.col("_last") + 1) >= width)
+    # the document stops inside the row: what it prints before the cut are the row's first cells
+    cut = pl.col("_at_end") & (pl.col("_n") < width) & pl.col("_last").is_not_null()
     data = data.with_columns(
-        pl.when(exact)
-        .then(pl.col("cell_idx") - pl.col("_label_idx") - 1)
+        pl.when(exact | cut)
+        .then(pl.col("_di"))
         .when(right)
-        .then(pl.col("cell_idx") - (pl.col("_last") - width + 1))
+        .then(pl.col("_di") - (pl.col("_last") - width + 1))
         .alias("_pos"),
         pl.when(pl.col("_last").is_null())
         .then(pl.lit("all_blank"))
@@ -418,6 +645,8 @@ def _align(rows: pl.DataFrame, width: int, label_col: str, key_col: str | None =
         .then(pl.lit("exact"))
         .when(right)
         .then(pl.lit("right"))
+        .when(cut)
+        .then(pl.lit("cut"))
         .otherwise(pl.lit("ambiguous"))
         .alias("_mode"),
     )
@@ -429,7 +658,7 @@ def _align(rows: pl.DataFrame, width: int, label_col: str, key_col: str | None =
         extra_zero.any().over(LINE).alias("_extra_zero"),
     )
     placed = data.filter(
-        pl.col("_mode").is_in(["exact", "right"]) & (pl.col("_pos") >= 0) & (pl.col("_pos") < width)
+        pl.col("_mode").is_in(["exact", "right", "cut"]) & (pl.col("_pos") >= 0) & (pl.col("_pos") < width)
     )
     # A row of blanks only: emit one blank per column so the row's presence is recorded.
     blank_rows = (
@@ -465,7 +694,16 @@ def _align(rows: pl.DataFrame, width: int, label_col: str, key_col: str | None =
             pl.lit("extra zero cell(s) left of the row's columns dropped (merged-cell artefact)").alias("detail"),
         )
     )
-    warnings = pl.concat([ambiguous, extra_zeros], how="diagonal_relaxed")
+    cut_rows = (
+        _per_line(data.filter(pl.col("_mode") == "cut"), row_key, row_text, pl.col("locator").first())
+        .with_columns(
+            pl.lit("table_cut").alias("code"),
+            pl.lit("info").alias("severity"),
+            pl.lit("the document ends inside this row: the cells printed before the end were read, the rest is "
+                   "unknown").alias("detail"),
+        )
+    )
+    warnings = pl.concat([ambiguous, extra_zeros, cut_rows], how="diagonal_relaxed")
     _align.last_ambiguous = data.filter(pl.col("_mode") == "ambiguous")
     return placed, warnings
 
@@ -476,7 +714,7 @@ def _map_t3(grid: pl.DataFrame):
     columns = reg.t3_column_order
     t3 = (
         grid.lazy()
-        .filter((pl.col("section") == "t3") & pl.col("kind").is_in(["tab", "pipe"]))
+        .filter(pl.col("section") == "t3")
         .select(*_CELL_COLUMNS, "t3_key")
         .collect()
     )
@@ -488,6 +726,9 @@ def _map_t3(grid: pl.DataFrame):
     v2021 = pl.col("t3_key").is_in(_T3_V2021_ONLY).any().over("doc_id")
     t3 = t3.with_columns(pl.when(v2021).then(pl.lit("v2021")).otherwise(pl.lit("v2019")).alias("t3_version"))
     versions = t3.group_by("doc_id").agg(pl.col("t3_version").first())
+    orders = {v: [("other_processing" if r["key"] == "other_group" else r["key"], r.get("data", True))
+                  for r in reg.t3(v).rows] for v in reg.versions}
+    t3, order_warn = _rows_by_template_order(t3, "_row_key", lambda doc: orders[doc["t3_version"]], "t3")
     # the rightmost label decides the row; lines without any known label are headers or notes
     rows = t3.filter(pl.col("_row_key").is_not_null())
     line_has_number = (pl.col("cell_idx") > pl.col("_last_label_idx")) & has_number
@@ -530,9 +771,90 @@ def _map_t3(grid: pl.DataFrame):
             pl.lit("numbers printed on a group label line (a subtotal the template does not print); kept here only").alias("detail"),
         )
     )
-    warnings = pl.concat([warnings.with_columns(pl.col("row_key").cast(pl.String)), printed, dup_warn], how="diagonal_relaxed")
+    warnings = pl.concat([warnings.with_columns(pl.col("row_key").cast(pl.String)), printed, dup_warn, order_warn],
+                         how="diagonal_relaxed")
     warnings = warnings.with_columns(pl.lit("t3").alias("table_id"))
     return placed, warnings, versions
+
+
+def _rows_by_template_order(
+    cells: pl.DataFrame, key_col: str, order_for, table_id: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Logical rows with values but no label they can be read by (a converter split or dropped it: 
+    ``止公开`` after ``2.其他法律行政法规禁``, or nothing at all) take the template's rows that are
+    missing between the labelled rows around them, in order, when there are exactly as many of them
+    as missing rows: an info warning says so. Any other unlabelled row with values is a warning with
+    its raw text. ``order_for(first cell of the document)`` gives the template's rows in order as
+    (key, carries data). Python runs only over the documents that have such rows."""
+    value = ~pl.col("cell_state").is_in(["blank", "text"])
+    empty_warn = pl.DataFrame(schema={"doc_id": cells.schema["doc_id"], "line_no": pl.Int32, "row_key": pl.String,
+                                      "raw_text": pl.String, "locator": pl.String, "code": pl.String,
+                                      "severity": pl.String, "detail": pl.String})
+    # most documents have none: find them before any grouping
+    orphan_docs = cells.filter(pl.col(key_col).is_null() & value)["doc_id"].unique()
+    if orphan_docs.is_empty():
+        return cells, empty_warn
+    chunks = cells.filter(pl.col("doc_id").is_in(orphan_docs.implode())).group_by(LINE, maintain_order=True).agg(
+        pl.col("doc_id").first(),
+        pl.col(key_col).drop_nulls().last().alias("_key"),
+        value.sum().alias("_values"),
+        pl.col("raw_text").str.join(" | ").alias("raw_text"),
+        pl.col("locator").first(),
+        pl.col("line_no").first(),
+        *(pl.col(c).first() for c in cells.columns if c in ("t3_version",)),
+    )
+    orphans = chunks.filter(pl.col("_key").is_null() & (pl.col("_values") > 0))
+    docs = orphans["doc_id"].unique().implode()
+    assigned: dict[int, str] = {}
+    for (_doc,), doc_chunks in chunks.filter(pl.col("doc_id").is_in(docs)).group_by("doc_id", maintain_order=True):
+        first = doc_chunks.row(0, named=True)
+        order = order_for(first)
+        position = {key: i for i, (key, data) in enumerate(order) if data}
+        # the document's rows in reading order: labelled rows with values are the bounds, unlabelled ones
+        # with values lie between them. A label without values (a fragment a converter moved away from its
+        # row) bounds nothing and leaves its row missing
+        sequence = [(line, key) for line, key, n in doc_chunks.select(LINE, "_key", "_values").iter_rows()
+                    if n > 0 and (key is None or key in position)]
+        labelled = {key for _, key in sequence if key is not None}
+        bound, pending = -1, []
+        for line, key in [*sequence, (None, None)]:
+            if line is not None and key is None:
+                pending.append(line)
+                continue
+            upper = position[key] if key is not None else len(order)
+            if pending:
+                missing = [k for k, data in order[bound + 1: upper] if data and k not in labelled]
+                if len(missing) == len(pending):
+                    assigned.update(zip(pending, missing, strict=True))
+                pending = []
+            bound = max(bound, upper)
+    by_order = pl.DataFrame({LINE: list(assigned), "_order_key": list(assigned.values())},
+                            schema={LINE: cells.schema[LINE], "_order_key": pl.String})
+    cells = cells.join(by_order, on=LINE, how="left", maintain_order="left").with_columns(
+        pl.coalesce(key_col, "_order_key").alias(key_col)
+    )
+    warn_cols = ["doc_id", "line_no", "row_key", "raw_text", "locator"]
+    placed = (
+        orphans.join(by_order, on=LINE)
+        .select(*warn_cols[:2], pl.col("_order_key").alias("row_key"), *warn_cols[3:])
+        .with_columns(
+            pl.lit("row_placed_by_template_order").alias("code"),
+            pl.lit("info").alias("severity"),
+            pl.lit(f"a {table_id} row printed without a readable label, between labelled rows; it is the only row of "
+                   "the template missing there, so its values were placed in that row").alias("detail"),
+        )
+    )
+    unplaced = (
+        orphans.join(by_order, on=LINE, how="anti")
+        .select(*warn_cols[:2], pl.lit(None, pl.String).alias("row_key"), *warn_cols[3:])
+        .with_columns(
+            pl.lit("unknown_row_label").alias("code"),
+            pl.lit("warn").alias("severity"),
+            pl.lit(f"{table_id} values whose row label matches no row of the template and whose place in the "
+                   "template is not certain; kept here only").alias("detail"),
+        )
+    )
+    return cells.drop("_order_key"), pl.concat([placed, unplaced], how="diagonal_relaxed")
 
 
 # Candidate placements tried per document before giving up (the product over its ambiguous rows).
@@ -663,21 +985,34 @@ def _map_t4(grid: pl.DataFrame):
     order = reg.t4_cell_order
     t4 = (
         grid.lazy()
-        .filter((pl.col("section") == "t4") & pl.col("kind").is_in(["tab", "pipe", "para"]))
+        .filter(pl.col("section") == "t4")
         .select(*_CELL_COLUMNS, "t4_key")
         .collect()
     )
     t4 = t4.with_columns(
-        (pl.col("cell_state") == "text").sum().over(LINE).alias("_texts"),
         ((pl.col("cell_state") != "text") & (pl.col("cell_state") != "blank")).sum().over(LINE).alias("_values"),
         pl.col("t4_key").drop_nulls().first().over(LINE).alias("_t4_label"),
     )
-    # one line of 15 values (the official layout)
-    flat = t4.filter((pl.col("_texts") == 0) & (pl.col("_values") > 0))
-    flat = flat.with_columns(pl.col("line_no").min().over("doc_id").alias("_first"))
-    later = flat.filter(pl.col("line_no") != pl.col("_first"))
-    flat = flat.filter(pl.col("line_no") == pl.col("_first")).drop("_first").with_columns(
-        pl.lit(None, pl.String).alias("_lbl")
+    results = [c.key for c in reg.t4().columns]
+    # each proceeding its own small table (行政复议 / its five headers / five values): the five values
+    # belong to the proceeding named last
+    cells_after_header = (pl.col("cell_state") != "text").sum().over(LINE)
+    own_table = (
+        pl.col("_t4_label").is_null()
+        & (pl.col("_values") > 0)
+        & (cells_after_header == len(results))
+        & pl.col("t4_key").forward_fill().over("doc_id").is_not_null()
+    )
+    t4 = t4.with_columns(
+        pl.when(own_table).then(pl.col("t4_key").forward_fill().over("doc_id")).otherwise(pl.col("_t4_label")).alias("_t4_label")
+    ).with_columns(pl.col("_t4_label").first().over(LINE))
+    # one row of 15 values under the headers (the official layout): the first logical row with values
+    # that follows a header cell, not a row label
+    flat = t4.filter(pl.col("_t4_label").is_null() & (pl.col("_values") > 0))
+    flat = flat.with_columns(pl.col(LINE).min().over("doc_id").alias("_first"))
+    later = flat.filter(pl.col(LINE) != pl.col("_first"))
+    flat = flat.filter(pl.col(LINE) == pl.col("_first")).drop("_first").with_columns(
+        pl.when(pl.col("cell_state") == "text").then(pl.lit("header")).alias("_lbl")
     )
     placed_flat, warn_flat = _align(flat, len(order), "_lbl")
     placed_flat = placed_flat.with_columns(
@@ -687,7 +1022,6 @@ def _map_t4(grid: pl.DataFrame):
     # or three labelled rows of five (行政复议 | 未经复议直接起诉 | 复议后起诉)
     labelled = t4.filter(pl.col("_t4_label").is_not_null() & (pl.col("_values") > 0))
     labelled = labelled.filter(~pl.col("doc_id").is_in(flat["doc_id"].unique().implode()))
-    results = [c.key for c in reg.t4().columns]
     placed_rows, warn_rows = _align(labelled, len(results), "t4_key", "_t4_label")
     placed_rows = placed_rows.with_columns(
         pl.col("_t4_label").alias("row_key"),

@@ -33,14 +33,15 @@ def build(docs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     fmt = pl.col("source_format")
     text_docs = docs.filter(fmt.is_in(list(TEXT_FORMATS)) | fmt.is_null() | ~fmt.is_in(list(SUPPORTED_FORMATS)))
     lines = lines_frame(text_docs.select("doc_id", "text"))
-    grid = cells_frame(lines).with_columns(pl.lit(False).alias("span_copy"))
+    # plain text may be a capture cut short (a page opening); a PDF, DOCX or HTML file read whole is not
+    grid = cells_frame(lines).with_columns(pl.lit(False).alias("span_copy"), pl.lit(True).alias("plain_text"))
     structured = docs.filter(fmt.is_in(list(BLOCK_FORMATS)))
     if structured.is_empty():
         return lines, grid
     parsed = [(doc_id, _rows.loads(text or "[]")) for doc_id, text in structured.select("doc_id", "text").iter_rows()]
     s_lines, s_grid = _rows.frames(parsed)
     lines = pl.concat([lines, s_lines.select(lines.columns)])
-    grid = pl.concat([grid, s_grid.select(grid.columns)])
+    grid = pl.concat([grid, s_grid.with_columns(pl.lit(False).alias("plain_text")).select(grid.columns)])
     return lines, grid
 
 

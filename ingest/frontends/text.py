@@ -15,6 +15,21 @@ from ingest.values import cleaned_cell_expr
 MAX_LINE_CHARS = 20_000
 
 _PIPE_SEP_RE = r"^\|?[\s:\-|]*-[\s:\-|]*\|?$"
+# |---|---| anywhere (converters repeat it after every row): three dashes a cell are a rule, where a
+# single - in every cell is a row of dash values
+_RULE_ROW_RE = r"^\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?$"
+
+# A value as a table cell prints it: a number (signed, thousands, decimals), a dash, a slash, 无.
+_VALUE_TOKEN = r"(?:[+\-−]?\d[\d,，]*(?:\.\d+)?|[/／\\\-—–－]+|无)"
+# "规章 0 0 0", "规  章    0   0   0", "0 0 0 0 0 0 0": a label (optional) and values separated by
+# whitespace. The label ends in a character no value ends in, and is short: a sentence that happens
+# to end in a number stays a paragraph. Rust regexes are linear, whatever the input.
+_SPACED_ROW_RE = (
+    r"^(?P<label>[^\t|]{0,60}?[^\s\d.,，+\-−/／\\—–－])?(?P<values>(?:[\s\u3000]+" + _VALUE_TOKEN
+    + r")+|" + _VALUE_TOKEN + r"(?:[\s\u3000]+" + _VALUE_TOKEN + r")+)$"
+)
+# page furniture a PDF or a word processor leaves between table rows: "- 3 -", "— 12 —"
+_PAGE_MARKER_RE = r"^[\-—–－]\s*\d{1,4}\s*[\-—–－]$"
 
 
 def lines_frame(docs: pl.DataFrame) -> pl.DataFrame:
@@ -41,6 +56,9 @@ def cells_frame(lines: pl.DataFrame) -> pl.DataFrame:
     """lines -> one row per cell; blank lines and markdown separator rows carry no cells."""
     stripped = pl.col("text").str.strip_chars()
     pipe_like = stripped.str.starts_with("|")
+    # a pipe anywhere makes a table row: exports write "规章 | 0 | 0 | 0 |" without the outer bar,
+    # one cell per line ("0 |") or a lone "|" between cells
+    has_pipe = stripped.str.contains("|", literal=True)
     # A delimiter row (|---|---|) is the second line of a pipe-table block; elsewhere a row of
     # dashes is data (every cell "-").
     second_of_block = pipe_like.shift(1).over("doc_id").fill_null(False) & ~pipe_like.shift(2).over("doc_id").fill_null(False)
@@ -49,10 +67,12 @@ def cells_frame(lines: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("blank"))
         .when(pl.col("text").str.contains("\t"))
         .then(pl.lit("tab"))
-        .when(pipe_like & stripped.str.contains(_PIPE_SEP_RE) & second_of_block)
+        .when(pipe_like & stripped.str.contains(_PIPE_SEP_RE) & (second_of_block | stripped.str.contains(_RULE_ROW_RE)))
         .then(pl.lit("sep"))
-        .when(stripped.str.starts_with("|") & (stripped.str.count_matches(r"\|", literal=False) >= 2))
+        .when(has_pipe)
         .then(pl.lit("pipe"))
+        .when(stripped.str.contains(_SPACED_ROW_RE) & ~stripped.str.contains(_PAGE_MARKER_RE))
+        .then(pl.lit("spaced"))
         .otherwise(pl.lit("para"))
     )
     lines = lines.with_columns(kind.alias("kind")).filter(~pl.col("kind").is_in(["blank", "sep"]))
@@ -68,6 +88,8 @@ def cells_frame(lines: pl.DataFrame) -> pl.DataFrame:
         .then(short.str.split("\t"))
         .when(pl.col("kind") == "pipe")
         .then(short.str.strip_chars().str.strip_prefix("|").str.strip_suffix("|").str.split("|"))
+        .when(pl.col("kind") == "spaced")
+        .then(_spaced_cells(short.str.strip_chars()))
         .otherwise(whole)
     )
     cells = (
@@ -78,5 +100,15 @@ def cells_frame(lines: pl.DataFrame) -> pl.DataFrame:
         .with_columns(cleaned_cell_expr("raw_text").alias("raw_text"))
     )
     return cells.with_columns(
-        pl.format("line {}, cell {}", pl.col("line_no"), pl.col("cell_idx") + 1).alias("locator")
+        pl.format("line {}, cell {}", pl.col("line_no"), pl.col("cell_idx") + 1).alias("locator"),
+        # a spaced row is a table row to the mapper; its kind only mattered for the split
+        pl.when(pl.col("kind") == "spaced").then(pl.lit("tab")).otherwise(pl.col("kind")).alias("kind"),
     )
+
+
+def _spaced_cells(line: pl.Expr) -> pl.Expr:
+    """A whitespace-separated row -> [label, value, value, ...] (no label cell when none is printed)."""
+    groups = line.str.extract_groups(_SPACED_ROW_RE)
+    label = groups.struct.field("label").str.strip_chars()
+    values = groups.struct.field("values").str.extract_all(_VALUE_TOKEN)
+    return pl.when(label.is_null() | (label == "")).then(values).otherwise(pl.concat_list(label, values))
