@@ -189,7 +189,7 @@ def print_summary(landing: Path, warehouse: Path, seconds: float, started_at=Non
     print("  rules             : " + ", ".join(
         f"{rule_status.get(s, 0)} {s}" for s in ("pass", "fail", "not_assessable"))
         + f" (report x rule); {unassessed} of {assessed_reports} current reports not assessable at all"
-        + " (no 表三/表四 with numbers)")
+        + " (no 表三/表四 with numbers, or no usable cell in them)")
     if failing:
         print("  rules failing     : " + ", ".join(f"{sev}: {r} report(s), {n} rule(s)" for sev, r, n in failing))
     else:
