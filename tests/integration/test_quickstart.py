@@ -1,8 +1,10 @@
-"""The documented paths of ``ogi``, on a few of the sample reports (three with an injected arithmetic
-error, one of them with a narrative that also states its table's figures, a narrative report):
+"""The documented paths of ``ogi``, on a few of the sample reports chosen from their truth (reports
+with an injected arithmetic error, one of them with a narrative that also states its table's figure,
+and a narrative report):
 the run recorded in the Dagster instance the UI reads, the summary's rule counts, the offline Data
 Docs, one figure per cell, a wrong landing folder refused, and ``ogi forget``."""
 
+import json
 import shutil
 from pathlib import Path
 
@@ -16,10 +18,24 @@ from ingest.warehouse import serving_path_for
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = REPO_ROOT / "sample_data" / "landing"
-WITH_ERRORS = ["r00002_9604dc3a.txt", "r00006_7b3082ce.txt", "r00020_42fdfbc8.txt"]
-TO_FORGET = ["r00004_fd919030.txt", "r00009_d7874c2c.md"]  # a narrative report and another with an error
 
 
+def _pick() -> tuple[list[str], str, list[str]]:
+    """From the sample truth: three reports with an injected error (kept), one of them a table report
+    whose narrative also states its 表三 figure, and a narrative report plus another one (forgotten)."""
+    truth = [json.loads(line) for line in (REPO_ROOT / "sample_data" / "truth.jsonl").read_text("utf-8").splitlines()
+             if line]
+    states = {t["filename"]: {n["metric"] for n in t["narrative"]} for t in truth}
+    errors = sorted(t["filename"] for t in truth if t["injected_errors"] and t["tables_present"])
+    with_figure = [f for f in errors if "requests_received_total" in states[f]]
+    keep = sorted({with_figure[0], *[f for f in errors if f != with_figure[0]][:2]})
+    narrative = sorted(t["filename"] for t in truth if t["layout"] == "narrative")[0]
+    other = sorted(f for f in errors if f not in keep)[:1] or sorted(
+        t["filename"] for t in truth if t["tables_present"] and t["filename"] not in keep)[:1]
+    return keep, with_figure[0], [narrative, *other]
+
+
+WITH_ERRORS, WITH_FIGURE, TO_FORGET = _pick()
 def _rows(db: Path, sql: str):
     con = duckdb.connect(str(db), read_only=True)
     try:
@@ -33,7 +49,7 @@ def quickstart(tmp_path_factory):
     base = tmp_path_factory.mktemp("quickstart")
     landing, warehouse, home = base / "landing", base / "w.duckdb", base / "dagster_home"
     (landing / "forget_me").mkdir(parents=True)
-    for name in [*WITH_ERRORS, "r00001_460e98a8.txt"]:
+    for name in WITH_ERRORS:
         shutil.copy(SAMPLE / name, landing / name)
     for name in TO_FORGET:
         shutil.copy(SAMPLE / name, landing / "forget_me" / name)
@@ -65,7 +81,11 @@ def test_summary_counts_rule_outcomes_and_names_the_data_docs(quickstart):
     counts = _rows(quickstart["warehouse"], "select status, count(*) from marts.fct_rule_results group by 1")
     for status, n in counts:
         assert f"{n} {status}" in line
-    assert "1 of 6 current reports not assessable at all" in line  # the narrative report
+    # the reports without tables (the narrative one) and no other
+    without_tables = _rows(quickstart["warehouse"], "select count(*) from marts.dim_report "
+                           "where not coalesce(has_t3, false) and not coalesce(has_t4, false)")[0][0]
+    assert without_tables >= 1
+    assert f"{without_tables} of 5 current reports not assessable at all" in line
     docs = quickstart["warehouse"].with_name("w.data_docs") / "index.html"
     assert f"Data Docs (rules) : {docs}" in quickstart["stdout"]
 
@@ -78,7 +98,7 @@ def test_one_figure_per_cell(quickstart):
                           "group by all having count(*) > 1") == []
     # a report with a 表三 whose narrative also states its figure: the sentence stays in
     # fct_narrative_metrics, where the nt.* rules read it, and is not a second figure in fct_applications
-    (rid,) = _rows(serving, "select report_id from marts.dim_report where source_path = 'r00006_7b3082ce.txt'")[0]
+    (rid,) = _rows(serving, f"select report_id from marts.dim_report where source_path = '{WITH_FIGURE}'")[0]
     assert _rows(serving, f"select distinct source from marts.fct_applications where report_id = '{rid}'") == [
         ("table",)]
     assert _rows(serving, f"select count(*) from marts.fct_narrative_metrics where report_id = '{rid}' "
@@ -95,13 +115,15 @@ def test_data_docs_are_offline_and_readable(quickstart):
     for suite in ("accounting_rules_v2019", "accounting_rules_v2021", "accounting_rules_derived"):
         assert f'href="suites/{suite}.html"' in index
         assert (site / "suites" / f"{suite}.html").exists()
-    v2019 = (site / "suites" / "accounting_rules_v2019.html").read_text(encoding="utf-8")
-    assert "一 + 二 = 三(七) + 四 for the 总计 column of 表三" in v2019
+    for version in ("v2019", "v2021"):
+        page = (site / "suites" / f"accounting_rules_{version}.html").read_text(encoding="utf-8")
+        assert "一 + 二 = 三(七) + 四 for the 总计 column of 表三" in page
     # a failing report by id, agency, year and source file, in the suite of its template
-    (rid, agency, year) = _rows(quickstart["warehouse"], "select report_id, agency_name, report_year from "
-                                "marts.dim_report where source_path = 'r00002_9604dc3a.txt'")[0]
-    row = f"<td><code>{rid}</code></td><td>{agency}</td><td>{year}</td><td>r00002_9604dc3a.txt</td>"
-    assert row in v2019 and row in index
+    (rid, agency, year, version) = _rows(quickstart["warehouse"], "select report_id, agency_name, report_year, "
+                                         f"template_version from marts.dim_report where source_path = '{WITH_ERRORS[0]}'")[0]
+    suite = (site / "suites" / f"accounting_rules_{version}.html").read_text(encoding="utf-8")
+    row = f"<td><code>{rid}</code></td><td>{agency}</td><td>{year}</td><td>{WITH_ERRORS[0]}</td>"
+    assert row in suite and row in index
     # Great Expectations' own pages are kept, without any remote script or style sheet
     assert list((site / "ge" / "validations").rglob("*.html"))
 
@@ -125,10 +147,10 @@ def test_forget_removes_a_landing_folders_reports(quickstart, capsys):
                  "--dagster-home", str(quickstart["home"])]) == 0
     assert "removed 2 file version(s) and 2 report(s)" in capsys.readouterr().out
     paths = {p for (p,) in _rows(serving, "select source_path from marts.dim_source_file")}
-    assert paths == {*WITH_ERRORS, "r00001_460e98a8.txt"}
-    assert _rows(serving, "select count(*) from marts.dim_report")[0][0] == 4
-    assert _rows(serving, "select count(distinct report_id) from marts.fct_rule_results")[0][0] == 4
-    assert _rows(warehouse, "select count(*) from raw.reports")[0][0] == 4
+    assert paths == set(WITH_ERRORS)
+    assert _rows(serving, "select count(*) from marts.dim_report")[0][0] == 3
+    assert _rows(serving, "select count(distinct report_id) from marts.fct_rule_results")[0][0] == 3
+    assert _rows(warehouse, "select count(*) from raw.reports")[0][0] == 3
     # the rebuild is a run of the same job, recorded where the UI looks
     runs = dg.DagsterInstance.from_config(str(quickstart["home"])).get_runs()
     assert len(runs) == 2 and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
