@@ -13,7 +13,7 @@ import polars as pl
 
 from dagster_project.defs.resources import WarehousePaths
 from ingest import PARSER_VERSION
-from ingest.discovery import count_files, known_files, landed_frame, scan_landing
+from ingest.discovery import abs_paths, count_files, known_files, landed_frame, scan_landing
 from ingest.pipeline import parse_documents
 from ingest.progress import Progress
 from ingest.reader import read_files
@@ -155,7 +155,7 @@ def decoded_documents(context: dg.AssetExecutionContext, paths: WarehousePaths) 
     writer = _PartWriter(decoded_dir, DECODED_SCHEMA)
     to_read = readable.filter(pl.col("source_sha256").is_in(list(todo)))
     progress = Progress("decoding", to_read.height, _emitter(context))
-    pairs = list(zip(to_read["abs_path"].to_list(), to_read["source_format"].to_list(), strict=True))
+    pairs = list(zip(abs_paths(to_read), to_read["source_format"].to_list(), strict=True))
     results = read_files(pairs, on_file=progress.advance)
     for rec, (encoding, text, problem, converted) in zip(to_read.iter_rows(named=True), results, strict=True):
         writer.add((rec["source_sha256"], rec["source_path"], rec["source_format"], encoding, text, problem, converted))
