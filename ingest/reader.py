@@ -164,17 +164,25 @@ class _Worker:
         child.close()
         self.conn = parent
 
-    def ready(self) -> None:
-        # start-up (the fork server's first imports) is not charged to the first file's time budget
-        if self.conn is None or not self.conn.poll(120):
-            raise RuntimeError("reader worker did not start")
-        self.conn.recv()
+    def ready(self) -> bool:
+        """Wait for the worker's start-up (the fork server's first imports), which is not charged to
+        the first file's time budget. False when it could not start."""
+        try:
+            if self.conn is not None and self.conn.poll(120):
+                self.conn.recv()
+                return True
+        except (EOFError, OSError):
+            pass
+        self.kill()
+        return False
 
-    def send(self, task: tuple[str, str]) -> None:
+    def send(self, task: tuple[str, str]) -> bool:
         if self.conn is None:
             self.start()
-            self.ready()
+            if not self.ready():
+                return False
         self.conn.send(task)
+        return True
 
     def receive(self) -> tuple[Result, int] | None:
         try:
@@ -222,8 +230,17 @@ def _read_guarded(
     workers = [_Worker() for _ in range(min(n_workers, len(queue)))]
     for w in workers:
         w.start()
-    for w in workers:
-        w.ready()
+    if not all([w.ready() for w in workers]):
+        # no worker process here (e.g. a main module that cannot be re-imported): read in this
+        # process, without the budgets, rather than not at all
+        for w in workers:
+            w.close()
+        workers = []
+        for pair in files:
+            if on_file is not None:
+                on_file()
+            yield read_file(*pair)
+        return
     busy: dict[_Worker, tuple[int, float]] = {}
     results: dict[int, Result] = {}
     retire_above = (memory_budget_mb() << 20) // 2
@@ -233,8 +250,10 @@ def _read_guarded(
             for w in workers:
                 if w not in busy and queue:
                     i = queue.popleft()
-                    w.send(files[i])
-                    busy[w] = (i, time.monotonic() + time_budget_s())
+                    if w.send(files[i]):
+                        busy[w] = (i, time.monotonic() + time_budget_s())
+                    else:
+                        results[i] = read_file(*files[i])
             if next_out not in results and in_process(files[next_out][1]):
                 results[next_out] = read_file(*files[next_out])
             elif busy and next_out not in results:
