@@ -35,6 +35,9 @@ from ingest.frontends import BLOCK_FORMATS, SUPPORTED_FORMATS, TEXT_FORMATS, rea
 # Below this many files the start-up of one worker per core costs more than it saves.
 MIN_FILES_FOR_WORKERS = 400
 
+# text files read ahead of a structured file still in a worker (bounds what waits in memory)
+_READ_AHEAD = 64
+
 Result = tuple[str | None, str | None, str | None, bool]  # encoding, text, problem, converted_from_traditional
 
 
@@ -155,34 +158,38 @@ class _Worker:
     def __init__(self) -> None:
         self.proc = None
         self.conn: Connection | None = None
+        self.booted = False
 
     def start(self) -> None:
+        """Start without waiting: the caller reads text files while the worker boots."""
         ctx = _mp_context()
         parent, child = ctx.Pipe()
         self.proc = ctx.Process(target=_worker_main, args=(child, memory_budget_mb() << 20), daemon=True)
         self.proc.start()
         child.close()
-        self.conn = parent
+        self.conn, self.booted = parent, False
 
-    def ready(self) -> bool:
-        """Wait for the worker's start-up (the fork server's first imports), which is not charged to
-        the first file's time budget. False when it could not start."""
+    def ready(self, block: bool) -> bool | None:
+        """True once booted (its start-up, the fork server's first imports, is not charged to the first
+        file's time budget); None while still booting (``block=False``); False if it could not start."""
+        if self.conn is None:
+            self.start()
+        if self.booted:
+            return True
         try:
-            if self.conn is not None and self.conn.poll(120):
+            if self.conn.poll(120 if block else 0):
                 self.conn.recv()
+                self.booted = True
                 return True
+            if not block:
+                return None
         except (EOFError, OSError):
             pass
         self.kill()
         return False
 
-    def send(self, task: tuple[str, str]) -> bool:
-        if self.conn is None:
-            self.start()
-            if not self.ready():
-                return False
+    def send(self, task: tuple[str, str]) -> None:
         self.conn.send(task)
-        return True
 
     def receive(self) -> tuple[Result, int] | None:
         try:
@@ -195,10 +202,10 @@ class _Worker:
             self.proc.kill()
             self.proc.join()
             self.conn.close()
-        self.proc, self.conn = None, None
+        self.proc, self.conn, self.booted = None, None, False
 
     def close(self) -> None:
-        if self.conn is not None:
+        if self.conn is not None and self.booted:
             try:
                 self.conn.send(None)
             except OSError:
@@ -230,17 +237,6 @@ def _read_guarded(
     workers = [_Worker() for _ in range(min(n_workers, len(queue)))]
     for w in workers:
         w.start()
-    if not all([w.ready() for w in workers]):
-        # no worker process here (e.g. a main module that cannot be re-imported): read in this
-        # process, without the budgets, rather than not at all
-        for w in workers:
-            w.close()
-        workers = []
-        for pair in files:
-            if on_file is not None:
-                on_file()
-            yield read_file(*pair)
-        return
     busy: dict[_Worker, tuple[int, float]] = {}
     results: dict[int, Result] = {}
     retire_above = (memory_budget_mb() << 20) // 2
@@ -249,15 +245,32 @@ def _read_guarded(
         while next_out < len(files):
             for w in workers:
                 if w not in busy and queue:
-                    i = queue.popleft()
-                    if w.send(files[i]):
+                    nothing_else = not busy and not any(
+                        i not in results and in_process(files[i][1])
+                        for i in range(next_out, min(len(files), next_out + _READ_AHEAD)))
+                    state = w.ready(block=nothing_else)
+                    if state is False:
+                        # no worker process here (e.g. a main module that cannot be re-imported): read
+                        # in this process, without the budgets, rather than not at all
+                        while queue:
+                            i = queue.popleft()
+                            results[i] = read_file(*files[i])
+                    elif state:
+                        i = queue.popleft()
+                        w.send(files[i])
                         busy[w] = (i, time.monotonic() + time_budget_s())
-                    else:
-                        results[i] = read_file(*files[i])
             if next_out not in results and in_process(files[next_out][1]):
                 results[next_out] = read_file(*files[next_out])
-            elif busy and next_out not in results:
-                timeout = max(0.0, min(deadline for _, deadline in busy.values()) - time.monotonic())
+            elif next_out not in results:
+                # while the workers boot or read, read ahead the text files that come later
+                ahead = next((i for i in range(next_out + 1, min(len(files), next_out + _READ_AHEAD))
+                              if i not in results and in_process(files[i][1])), None)
+                if ahead is not None:
+                    results[ahead] = read_file(*files[ahead])
+                if not busy:
+                    continue
+                timeout = 0.0 if ahead is not None else max(
+                    0.0, min(deadline for _, deadline in busy.values()) - time.monotonic())
                 ready = wait([w.conn for w in busy], timeout=timeout)
                 now = time.monotonic()
                 for w, (i, deadline) in list(busy.items()):

@@ -89,9 +89,15 @@ def test_deep_nesting_does_not_hit_the_recursion_limit(tmp_path):
         os.mkdir(here)
     with open(here + "/r.txt", "w", encoding="utf-8") as fh:
         fh.write(REPORT)
-    (found,) = scan_landing(tmp_path)
-    assert found.problem is None and found.source_path.endswith("/a/r.txt")
-    assert discovery.count_files(tmp_path) == 1
+    try:
+        (found,) = scan_landing(tmp_path)
+        assert found.problem is None and found.source_path.endswith("/a/r.txt")
+        assert discovery.count_files(tmp_path) == 1
+    finally:  # pytest's own clean-up (shutil.rmtree) recurses, and would fail on this tree
+        os.unlink(here + "/r.txt")
+        while here != str(tmp_path):
+            os.rmdir(here)
+            here = os.path.dirname(here)
 
 
 def test_files_above_the_cap_keep_their_hash_while_size_and_mtime_hold(tmp_path, monkeypatch):
