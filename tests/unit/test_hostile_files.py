@@ -313,3 +313,33 @@ def test_huge_number_cells_never_break_the_load(tmp_path, digits):
     assert con.execute("select cell_state, value from raw.table_cells order by raw_text").fetchall() == [
         ("number", 12.0), ("text", None)]
     con.close()
+
+
+# ---------------------------------------------------------------------------------- parse stage
+
+
+def test_a_document_that_makes_the_parser_raise_is_quarantined_alone(monkeypatch):
+    import dagster as dg
+
+    import dagster_project.defs.ingest_assets as assets
+    from ingest.pipeline import parse_documents
+
+    docs = pl.DataFrame({
+        "source_sha256": [f"{i:064d}" for i in range(5)],
+        "source_path": [f"r{i}.txt" for i in range(5)],
+        "source_format": ["txt"] * 5,
+        "text": [REPORT + f"本年度收到申请{i}件。\n" for i in range(5)],
+    })
+    poisoned = docs["source_sha256"][3]
+
+    def parser_with_a_bug(chunk):  # stands for a parser bug that one document triggers
+        if poisoned in chunk["source_sha256"].to_list():
+            raise IndexError("list index out of range")
+        return parse_documents(chunk)
+
+    monkeypatch.setattr(assets, "parse_documents", parser_with_a_bug)
+    batch = assets._parse_isolated(docs, dg.build_asset_context())
+    outcomes = dict(zip(batch.outcomes["source_sha256"], batch.outcomes["ingest_status"], strict=True))
+    assert outcomes.pop(poisoned) == "quarantined"
+    assert set(outcomes.values()) <= {"parsed", "partial"} and len(outcomes) == 4
+    assert batch.reports.height == 4
