@@ -54,6 +54,10 @@ _FORMAT_NAMES = {"html": "HTML", "docx": "DOCX", "pdf": "PDF", "txt": "text", "m
 _EXCEPTION_RE = re.compile(r"\b(?:[A-Z]\w*(?:Error|Exception)|BadZipFile|LargeZipFile|PSEOF|zlib\.error)\b")
 
 
+_OUT_OF_MEMORY_RE = re.compile(r"MemoryError|unable to allocate|memory allocation failed|out of memory|"
+                               r"cannot allocate memory", re.I)
+
+
 def _explain(exception_name: str) -> str:
     if exception_name == "MemoryError":
         return f"it needs more memory than the {memory_budget_mb()} MiB per-file cap (OGI_READ_MEMORY_MB)"
@@ -78,7 +82,9 @@ def plain_reason(source_format: str, problem: str | None) -> str | None:
     prefix = problem[: found.start()].rstrip(" :(")
     if not prefix:
         prefix = f"the {_FORMAT_NAMES.get(source_format, source_format)} file could not be read"
-    return f"{prefix}: {_explain(found.group(0))}"
+    # libraries wrap an allocation refused under the memory cap in their own exception types
+    name = "MemoryError" if _OUT_OF_MEMORY_RE.search(problem) else found.group(0)
+    return f"{prefix}: {_explain(name)}"
 
 
 def read_file(abs_path: str, source_format: str) -> Result:

@@ -141,6 +141,9 @@ def test_front_end_exceptions_become_plain_reasons():
     assert reader.plain_reason("docx", "XMLSyntaxError: Excessive depth") == (
         "the DOCX file could not be read: its XML is malformed")
     assert "per-file cap" in reader.plain_reason("html", "MemoryError")
+    # zlib's refusal under the cap, as pdfminer wraps it (a PDF whose stream inflates to 1.5 GiB)
+    assert "per-file cap" in reader.plain_reason(
+        "pdf", "pdf text layer could not be read: PdfminerException: Unable to allocate output buffer.")
     assert reader.plain_reason("pdf", "pdf: no text layer (a scanned PDF?)") == "pdf: no text layer (a scanned PDF?)"
 
 
