@@ -107,7 +107,7 @@ def _special_kind(mode: int) -> str | None:
     return None if stat.S_ISREG(mode) else "not a regular file"
 
 
-def _walk(top: bytes) -> Iterator[tuple[bytes, str | None]]:
+def walk_landing(top: bytes) -> Iterator[tuple[bytes, str | None]]:
     """(absolute path, problem) of every entry below ``top`` that is not a directory to descend into,
     in sorted order, without recursion (a landing nested thousands of levels deep is still walked)
     and without following links. A directory that cannot be listed (too long a path, no permission)
@@ -173,7 +173,7 @@ def scan_landing(
     top = os.fsencode(os.path.abspath(landing_dir))
     known = known or {}
     found: list[LandedFile] = []
-    for raw, problem in _walk(top):
+    for raw, problem in walk_landing(top):
         rel = display_path(os.path.relpath(raw, top))
         abs_path = os.fsdecode(raw)
         if problem is not None:
@@ -187,7 +187,7 @@ def scan_landing(
 
 def count_files(landing_dir: Path) -> int:
     try:
-        return sum(1 for _ in _walk(os.fsencode(os.path.abspath(landing_dir))))
+        return sum(1 for _ in walk_landing(os.fsencode(os.path.abspath(landing_dir))))
     except OSError:
         return 0
 
@@ -320,6 +320,6 @@ def read_bytes(abs_path: str) -> bytes:
 
 __all__ = [
     "MAX_FILE_BYTES", "KnownFiles", "LandedFile", "NotARegularFile", "abs_paths", "count_files", "display_path", "io",
-    "known_files", "landed_frame", "read_bytes",
+    "known_files", "landed_frame", "read_bytes", "walk_landing",
     "scan_landing", "sniff_format",
 ]

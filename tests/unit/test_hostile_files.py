@@ -346,3 +346,15 @@ def test_a_document_that_makes_the_parser_raise_is_quarantined_alone(monkeypatch
     assert outcomes.pop(poisoned) == "quarantined"
     assert set(outcomes.values()) <= {"parsed", "partial"} and len(outcomes) == 4
     assert batch.reports.height == 4
+
+
+def test_landing_sensor_fingerprint_takes_names_that_are_not_utf8(tmp_path):
+    from dagster_project.defs.automation import landing_fingerprint
+
+    path = os.path.join(os.fsencode(tmp_path), b"\xb1\xa8\xb8\xe6.txt")
+    with open(path, "wb") as fh:
+        fh.write(b"x")
+    before = landing_fingerprint(str(tmp_path))
+    with open(path, "ab") as fh:
+        fh.write(b"y")
+    assert landing_fingerprint(str(tmp_path)) != before
