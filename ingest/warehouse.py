@@ -90,7 +90,8 @@ class WarehouseLock:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._thread_lock = threading.RLock()
+        self._state = threading.Condition()
+        self._owner: int | None = None  # thread holding (or taking) the lock
         self._depth = 0
         self._fd: int | None = None
 
@@ -103,12 +104,18 @@ class WarehouseLock:
     def acquire(self, on_wait: Callable[[], None] | None = None) -> float:
         """Block until held; returns the seconds waited. ``on_wait`` is called once if another holds it."""
         started = time.monotonic()
-        if not self._thread_lock.acquire(blocking=False):
-            if on_wait is not None:
+        me = threading.get_ident()
+        with self._state:
+            if self._owner == me:
+                self._depth += 1
+                return 0.0
+            if self._owner is not None and on_wait is not None:
                 on_wait()
                 on_wait = None
-            self._thread_lock.acquire()
-        if self._depth == 0:
+            while self._owner is not None:
+                self._state.wait()
+            self._owner = me
+        try:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
             try:
@@ -117,17 +124,27 @@ class WarehouseLock:
                 if on_wait is not None:
                     on_wait()
                 fcntl.flock(fd, fcntl.LOCK_EX)
-            self._fd = fd
-        self._depth += 1
+        except BaseException:
+            with self._state:
+                self._owner = None
+                self._state.notify_all()
+            raise
+        with self._state:
+            self._fd, self._depth = fd, 1
         return time.monotonic() - started
 
     def release(self) -> None:
-        self._depth -= 1
-        if self._depth == 0 and self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
-        self._thread_lock.release()
+        """Any thread may release (Dagster may tear a resource down on another thread than set it up)."""
+        with self._state:
+            self._depth -= 1
+            if self._depth > 0:
+                return
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+                os.close(self._fd)
+                self._fd = None
+            self._owner = None
+            self._state.notify_all()
 
 
 @contextlib.contextmanager

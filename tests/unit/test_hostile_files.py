@@ -358,3 +358,30 @@ def test_landing_sensor_fingerprint_takes_names_that_are_not_utf8(tmp_path):
     with open(path, "ab") as fh:
         fh.write(b"y")
     assert landing_fingerprint(str(tmp_path)) != before
+
+
+# ------------------------------------------------------------------------------------------ lock
+
+
+def test_warehouse_lock_is_reentrant_in_a_thread_and_exclusive_across_threads(tmp_path):
+    import threading
+    import time
+
+    from ingest.warehouse import warehouse_lock
+
+    warehouse = tmp_path / "w.duckdb"
+    events = []
+    with warehouse_lock(warehouse):
+        with warehouse_lock(warehouse):  # ogi run holds it, the run's resource takes it again
+            events.append("nested")
+
+        def other():
+            with warehouse_lock(warehouse, on_wait=lambda: events.append("waiting")):
+                events.append("other")
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        time.sleep(0.3)
+        events.append("released")
+    thread.join(timeout=10)
+    assert events == ["nested", "waiting", "released", "other"]
