@@ -185,17 +185,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
     warehouse = Path(args.warehouse or os.environ.get("OGI_WAREHOUSE") or "data/warehouse.duckdb")
     from datetime import datetime, timezone
 
-    started_at = datetime.now(timezone.utc)
-    started = time.perf_counter()
-    ok = run_pipeline(landing, warehouse, log_level=args.log_level)
-    if not ok:
-        print("ogi run: the pipeline failed (see the step errors above)", file=sys.stderr)
-        return 1
-    from ingest.warehouse import serving_path_for
+    from ingest.warehouse import serving_path_for, warehouse_lock
 
-    serving = serving_path_for(warehouse)
-    kept = serving.exists() and serving.stat().st_mtime < started_at.timestamp()
-    print_summary(landing.resolve(), warehouse.resolve(), time.perf_counter() - started, started_at, skipped_marts=kept)
+    # one writer: the lock is held until the summary below has closed its connections to the warehouse
+    with warehouse_lock(warehouse, on_wait=lambda: print(
+            f"ogi run: another run is writing {warehouse}; waiting for it to finish", file=sys.stderr, flush=True)):
+        started_at = datetime.now(timezone.utc)
+        started = time.perf_counter()
+        ok = run_pipeline(landing, warehouse, log_level=args.log_level)
+        if not ok:
+            print("ogi run: the pipeline failed (see the step errors above)", file=sys.stderr)
+            return 1
+        serving = serving_path_for(warehouse)
+        kept = serving.exists() and serving.stat().st_mtime < started_at.timestamp()
+        print_summary(landing.resolve(), warehouse.resolve(), time.perf_counter() - started, started_at,
+                      skipped_marts=kept)
     return 0
 
 
