@@ -400,7 +400,12 @@ def _cut_inside_table(
         mode, cut, whole = "before", first, j
         n_values = len(row.cells) - row.n_label
         if last == first and rs.form in ("pipe_bare", "spaced_cols") and n_values > 1 and rng.random() < 0.5:
-            mode, partial = "values", real_cut_line(row, rs, rng.randrange(n_values))
+            k = rng.randrange(n_values)
+            mode, partial = "values", real_cut_line(row, rs, k)
+            shown = row.cells[row.n_label : row.n_label + k]
+            if shown and not any(shown):
+                # only empty cells before the cut: the reader takes them for a row of blanks
+                mode = "values_blank"
         else:
             # inside the row's first label, never inside a number (a cut number reads as a smaller one)
             m = re.match(r"[^\d|\s]{2,}", doc.lines[cut].lstrip())

@@ -594,6 +594,7 @@ class RealStyle:
     short_header_p: float  # chance a 表二 column header is cut short (本年新, 现行有效件)
     split_header_p: float  # chance a long 表二 column header has a space inside (本年新 制作数量)
     gap: int  # spaced_cols/runs: spaces between columns
+    header_break_p: float  # pipe_bare: chance a header row breaks after its first two cells, "| " a line
 
     @classmethod
     def random(cls, rng: random.Random, form: str) -> RealStyle:
@@ -615,6 +616,7 @@ class RealStyle:
             short_header_p=rng.choice([0.0, 0.0, 0.4]),
             split_header_p=rng.choice([0.0, 0.3]),
             gap=rng.choice([2, 4, 6]),
+            header_break_p=rng.choice([0.0, 0.0, 0.5]) if form == "pipe_bare" else 0.0,
         )
 
     @property
@@ -763,6 +765,10 @@ def real_lines(rng: random.Random, rows: list[TRow], rs: RealStyle) -> tuple[lis
         if rs.form == "pipe_bare":
             if row.kind == "caption":
                 lines.append(row.cells[0] + rs.caption_tail)
+            elif row.kind == "header" and len(row.cells) > 2 and rng.random() < rs.header_break_p:
+                # 信息内容 | 上一年项目数量 / | 本年增/减 / | 处理决定数量 / |
+                lines.append(" | ".join(row.cells[:2]))
+                lines += [f"| {c}" for c in row.cells[2:]] + ["|"]
             elif next_line:
                 lines.append(_bar_line(labels, False))
                 lines.append(_bar_line(values, True) + (" |" if rs.extra_empty else ""))

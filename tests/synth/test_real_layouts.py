@@ -61,19 +61,32 @@ def real_reports() -> dict[str, list]:
     return {lay: _reports(lay) for lay in (*REAL, CUT_LAYOUT, "spaced_cols")}
 
 
+def _blank_cut(r) -> bool:
+    return r.truth["features"].get("cut_mode") == "values_blank"
+
+
 @pytest.mark.parametrize("layout", [*REAL, CUT_LAYOUT])
 def test_reader_gives_exactly_the_printed_cells(real_reports, layout):
-    reports = real_reports[layout]
+    reports = [r for r in real_reports[layout] if not _blank_cut(r)]
     missed, spurious = _differences(reports)
     assert missed.is_empty(), missed.head(10)
     assert spurious.is_empty(), spurious.head(10)
     assert sum(len(r.truth["cells"]) for r in reports) > 20 * len(reports)
 
 
-@pytest.mark.xfail(strict=True, reason="spaced header rows are one cell (表二 (一) unversioned); a group label "
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="spaced header rows are one cell (表二 (一) unversioned); a group label "
                    "and a row label on one spaced line are one label (表三 first rows of each group lost)")
 def test_spaced_columns_read_exactly(real_reports):
     missed, spurious = _differences(real_reports["spaced_cols"])
+    assert missed.is_empty() and spurious.is_empty()
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="a row cut after a few empty cells is read as a whole row of blanks")
+def test_row_cut_after_empty_cells_gives_no_fact():
+    reports = [r for r in _reports(CUT_LAYOUT, 200, seed="blank-cut") if _blank_cut(r)]
+    if not reports:
+        pytest.fail("no report cut after empty cells: draw more reports")  # not an expected failure
+    missed, spurious = _differences(reports)
     assert missed.is_empty() and spurious.is_empty()
 
 
