@@ -243,7 +243,8 @@ def _table_report(ctx: tx.Ctx, layout: str, inject: bool) -> tuple[str, dict, st
     elif layout == "pipe_md" and rng.random() < 0.08:
         cstyle = CountStyle(zero_token="-")
     elif form == "pipe_bare" and rng.random() < 0.4:
-        # the only real form in which an empty cell stays visible (RealStyle.shows_blanks)
+        # the only real form in which an empty cell stays visible: one cell per line, or columns
+        # separated by spaces, leave no trace of it
         cstyle = CountStyle(blank_mode=rng.choice(["total_kept", "mixed"]))
     else:
         cstyle = CountStyle()
@@ -315,8 +316,11 @@ def _table_report(ctx: tx.Ctx, layout: str, inject: bool) -> tuple[str, dict, st
     elif form:
         rs = RealStyle.random(rng, form)
         record = layout != CUT_LAYOUT
-        drawn = [real_t2_rows(rng, spec, cells, ls, rs, overrides), real_t3_rows(rng, spec, cells, ls, rs),
-                 real_t4_rows(rng, spec, cells, ls)]
+        drawn = [
+            real_t2_rows(rng, spec, cells, ls, rs, overrides),
+            real_t3_rows(rng, spec, cells, ls, rs),
+            real_t4_rows(rng, spec, cells, ls),
+        ]
         real = [(rows, *real_table(rng, rows, span, rs, record)) for rows, span in drawn]
         (_, t2_lines, _), (_, t3_lines, _), (_, t4_lines, _) = real
         ctx.features.update(
@@ -349,7 +353,8 @@ def _table_report(ctx: tx.Ctx, layout: str, inject: bool) -> tuple[str, dict, st
         doc.lines += tx.chrome_bottom(ctx)
     printed = list(cells.values())
     if layout == CUT_LAYOUT:
-        shown, cut_mode = _cut_inside_table(rng, doc, [(rows, ends, start) for (rows, _, ends), start in zip(real, starts, strict=True)], rs)
+        drawn_at = [(rows, ends, start) for (rows, _, ends), start in zip(real, starts, strict=True)]
+        shown, cut_mode = _cut_inside_table(rng, doc, drawn_at, rs)
         printed = [c for k, c in cells.items() if k in shown]
         ctx.features.update(cut_mode=cut_mode, cut_cells=len(printed))
 
@@ -381,8 +386,9 @@ def _cut_inside_table(
     rng: random.Random, doc: _Doc, tables: list[tuple[list[TRow], list[int], int]], rs: RealStyle
 ) -> tuple[set[tuple[str, str, str]], str]:
     """Cut the document inside a table, as a web page's opening is cut at a fixed size; returns the
-    cells printed in full before the cut, and where it fell. A row is kept whole or not at all: a row cut short shows
-    fewer values than its columns, which the reader cannot place (it keeps them in a warning)."""
+    cells printed in full before the cut, and where the cut fell. A row is in the truth whole or not
+    at all: a row cut short shows fewer values than its columns, which the reader cannot place (it
+    keeps them in a warning, without a fact)."""
     data = []  # (first line, last line, row) of every data row, in reading order
     for rows, ends, start in tables:
         for i, row in enumerate(rows):

@@ -7,6 +7,7 @@ aliases), then gets the report's punctuation style (full/half-width parentheses,
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 from contextlib import contextmanager
@@ -16,9 +17,11 @@ from .cells import Cell
 from .schema import (
     RowSpec,
     TemplateSpec,
+    normalise_label,
     t3_balance_note,
     t3_header_groups,
     t4_physical_order,
+    template_spec,
 )
 from .schema import (
     _label_variants as _variants,
@@ -619,12 +622,6 @@ class RealStyle:
             header_break_p=rng.choice([0.0, 0.0, 0.5]) if form == "pipe_bare" else 0.0,
         )
 
-    @property
-    def shows_blanks(self) -> bool:
-        """Whether an empty cell stays visible: only where a row's values share one line with their
-        separators. One cell per line, or a run of spaces, leaves no trace of an empty cell."""
-        return self.form == "pipe_bare"
-
 
 _CJK = re.compile(r"^[\u4e00-\u9fff]{2,6}$")
 
@@ -637,23 +634,24 @@ def _spaced_label(rng: random.Random, rs: RealStyle, s: str) -> str:
     return s
 
 
-def _other_version_t2_aliases(spec: TemplateSpec) -> dict[str, list[str]]:
-    from .schema import normalise_label, template_spec
-
-    other = template_spec("v2021" if spec.version == "v2019" else "v2019")
-    return {t.table_id: [normalise_label(v) for c in t.cols for v in _variants(c)] for t in other.t2}
+@functools.cache
+def _other_version_t2_aliases(version: str) -> dict[str, tuple[str, ...]]:
+    other = template_spec("v2021" if version == "v2019" else "v2019")
+    return {t.table_id: tuple(normalise_label(v) for c in t.cols for v in _variants(c)) for t in other.t2}
 
 
 def _t2_header(rng: random.Random, rs: RealStyle, text: str, table_id: str, spec: TemplateSpec) -> str:
     """A 表二 column header, sometimes cut short or split the way narrow cells print it. A cut form
     must still name its template version: no column of the other version may start with it."""
-    from .schema import normalise_label
-
-    if "万元" in text or "元" in text:
+    if "元" in text:
         return text  # the money unit the header carries must survive
     if rs.short_header_p and len(text) >= 5 and rng.random() < rs.short_header_p:
-        others = _other_version_t2_aliases(spec).get(table_id, [])
-        cuts = [k for k in range(max(3, len(text) - 4), len(text)) if not any(o.startswith(normalise_label(text[:k])) for o in others)]
+        others = _other_version_t2_aliases(spec.version).get(table_id, ())
+        cuts = [
+            k
+            for k in range(max(3, len(text) - 4), len(text))
+            if not any(o.startswith(normalise_label(text[:k])) for o in others)
+        ]
         if cuts:
             return text[: rng.choice(cuts)]
     if rs.split_header_p and len(text) >= 6 and rng.random() < rs.split_header_p:
@@ -674,7 +672,8 @@ def real_t2_rows(
     for t, (caption, rows) in zip(spec.t2, grids, strict=True):
         out.append(TRow([caption], 1, "caption"))
         head = rows[0]
-        out.append(TRow([head[0]] + [_t2_header(rng, rs, h, t.table_id, spec) for h in head[1:]], len(head), "header"))
+        head = [head[0]] + [_t2_header(rng, rs, h, t.table_id, spec) for h in head[1:]]
+        out.append(TRow(head, len(head), "header"))
         for r, row in zip(t.rows, rows[1:], strict=True):
             keys = tuple((t.table_id, r.key, c.key) for c in t.cols)
             out.append(TRow([_spaced_label(rng, rs, row[0])] + row[1:], 1, "data", keys))
@@ -737,7 +736,9 @@ def real_t3_rows(
     return out, SpanTable("t3", _t3_span_rows(spec, note, top, legal, hl, outcome_label, span_data), [])
 
 
-def real_t4_rows(rng: random.Random, spec: TemplateSpec, cells: CellMap, ls: LabelStyle) -> tuple[list[TRow], SpanTable]:
+def real_t4_rows(
+    rng: random.Random, spec: TemplateSpec, cells: CellMap, ls: LabelStyle
+) -> tuple[list[TRow], SpanTable]:
     review, lit, without, after, sub = _t4_headers(rng, spec, ls)
     order = t4_physical_order()
     data = [cells[("t4", r, c)].raw_text for r, c in order]
@@ -797,7 +798,9 @@ def real_lines(rng: random.Random, rows: list[TRow], rs: RealStyle) -> tuple[lis
             else:
                 for i, c in enumerate(printed):
                     last = i == len(printed) - 1
-                    tail = (" |" if rs.sep == "bar" else (" " + "|" * short if short > 0 else "")) if last else ""
+                    tail = ""
+                    if last:
+                        tail = " |" if rs.sep == "bar" else (" " + "|" * short if short > 0 else "")
                     lines.append(f"{c} |{tail}")
         else:  # spaced_cols
             gap = " " if rs.sep == "single" else " " * rs.gap
