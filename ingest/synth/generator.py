@@ -50,11 +50,12 @@ LAYOUTS: tuple[str, ...] = (
     "pipe_bare",
     "pipe_padded",
     "cell_lines",
+    "spaced_cols",
 )
 CUT_LAYOUT = "cut_table"
-# Generated only when named (generate_corpus(layouts=...), --layouts): real forms the table reader
-# does not read right yet, kept out of the default mix so that its scores stay at 1.000 (README).
-EXTRA_LAYOUTS: tuple[str, ...] = ("spaced_cols", CUT_LAYOUT)
+# Generated only when named (generate_corpus(layouts=...), --layouts): a page cut inside a table is read
+# right, but the rules read a 表三 that stops early as failing (README, "Reader gaps").
+EXTRA_LAYOUTS: tuple[str, ...] = (CUT_LAYOUT,)
 ALL_LAYOUTS = LAYOUTS + EXTRA_LAYOUTS
 # a cut page is drawn in a form the reader reads right, so that only the cut itself is tested
 CUT_FORMS = tuple(f for f in REAL_FORMS if f in LAYOUTS)
@@ -386,9 +387,9 @@ def _cut_inside_table(
     rng: random.Random, doc: _Doc, tables: list[tuple[list[TRow], list[int], int]], rs: RealStyle
 ) -> tuple[set[tuple[str, str, str]], str]:
     """Cut the document inside a table, as a web page's opening is cut at a fixed size; returns the
-    cells printed in full before the cut, and where the cut fell. A row is in the truth whole or not
-    at all: a row cut short shows fewer values than its columns, which the reader cannot place (it
-    keeps them in a warning, without a fact)."""
+    cells printed before the cut, and where the cut fell. A row cut after some of its values has those
+    values (or empty cells) in the truth, as the hand-recorded truth of real page openings has: the
+    document ends there, so what it printed are the row's first cells."""
     data = []  # (first line, last line, row) of every data row, in reading order
     for rows, ends, start in tables:
         for i, row in enumerate(rows):
@@ -397,11 +398,16 @@ def _cut_inside_table(
     j = rng.randrange(1, len(data))
     first, last, row = data[j]
     mode = rng.choice(["after", "before", "inside"])
-    partial = ""
+    partial, k = "", 0
     if mode == "after":
         cut, whole = last + 1, j + 1
     elif mode == "inside" and last > first:
         cut, whole = rng.randint(first + 1, last), j
+        # the values printed on the row's lines before the cut (one cell a line in these forms)
+        values = [v.strip() for v in row.cells[row.n_label:]]
+        for line in doc.lines[first:cut]:
+            if k < len(values) and values[k] and line.replace("|", "").strip() == values[k]:
+                k += 1
     else:
         mode, cut, whole = "before", first, j
         n_values = len(row.cells) - row.n_label
@@ -418,7 +424,8 @@ def _cut_inside_table(
             if m:
                 mode, partial = "label", m.group()[: rng.randint(1, len(m.group()) - 1)]
     doc.lines = doc.lines[:cut] + ([partial] if partial else [])
-    return {k for _, _, r in data[:whole] for k in r.keys}, mode
+    cut_row = set(row.keys[:k]) if mode in ("values", "values_blank", "inside") else set()
+    return {k for _, _, r in data[:whole] for k in r.keys} | cut_row, mode
 
 
 def _headings_only_report(ctx: tx.Ctx) -> tuple[str, dict, str]:
