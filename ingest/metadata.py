@@ -467,8 +467,11 @@ def layout_markers(lines: pl.DataFrame) -> pl.DataFrame:
     headings = lines.select("doc_id", pl.col("text").str.strip_chars()).filter(
         (pl.col("text").str.len_chars() <= _HEADING_MAX_CHARS) & ~pl.col("text").str.contains(r"[。，,；;]")
     )
+    # a legacy heading is a top-level one (一、概述): (二)依申请公开 is a sub-heading of the 2019 form too
+    top_level = pl.col("text").str.contains(r"^(?:#+\s*|\*\*)?[一二三四五六七八九十]+\s*[、.．]")
     return headings.group_by("doc_id").agg(
-        pl.col("text").str.extract(_LEGACY_HEADING_RE, 1).str.replace_all(r"\s", "").drop_nulls().n_unique()
+        pl.when(top_level).then(pl.col("text").str.extract(_LEGACY_HEADING_RE, 1)).str.replace_all(r"\s", "")
+        .drop_nulls().n_unique()
         .cast(pl.Int32).alias("legacy_headings"),
         pl.col("text").str.extract(_V2019_HEADING_RE, 1).drop_nulls().n_unique().cast(pl.Int32)
         .alias("v2019_form_headings"),
