@@ -102,7 +102,10 @@ _REGULATION_RE = re.compile(r"政府信息公开条例|信息公开条例》|《
 # the report speaking of itself: 本报告/本年度报告…编制, 编制本报告, 全文包括, …情况报告如下
 _REPORT_PREAMBLE_RE = re.compile(
     r"(?:本|此)(?:年度|年)?(?:报告|年报)(?:是|系)?(?:根据|依据|依照|按照|由|中所列|所列|全文)|编制(?:本|此)(?:年度)?(?:报告|年报)"
-    r"|(?:制作|形成)(?:本|此)(?:年度)?(?:报告|年报)|全文(?:包括|由|内容包括|分为)|(?:情况|工作)(?:年度)?报告如下|本(?:年度)?报告(?:由|分为|包括|共)"
+    r"|(?:编制|编写|形成|制作)(?:了)?[^。《》\n]{0,30}?(?:年度报告|年报)"
+    r"|(?:现将|现公布|现发布|现向社会公布|特向社会公布|现予公布|现公开)[^。《》\n]{0,40}?(?:年度报告|年报|工作报告)"
+    r"|本(?:年度)?报告[^。\n]{0,6}?(?:统计|数据|所列)"
+    r"|全文(?:包括|由|内容包括|分为)|(?:情况|工作)(?:年度)?报告如下|本(?:年度)?报告(?:由|分为|包括|共)"
 )
 _PERIOD_RE = re.compile(
     r"(?:统计|计算|所列数据)[^。\n]{0,20}?((?:19|20)\d{2})\s*年\s*0?1\s*月\s*0?1\s*日"
@@ -284,7 +287,7 @@ def _split_prefix(prefix: str) -> tuple[str | None, int | None]:
     else:
         before, after, year = prefix[: m.start()], prefix[m.end():], int(m.group(1))
     after = re.sub(r"^(?:的|度)", "", after)
-    before = re.sub(r"(?:关于|在|的)$", "", before)
+    before = re.sub(r"(?:关于[\u4e00-\u9fff]{0,2}|在|的)$", "", before)
     for part in (_strip_agency(after), _strip_agency(before)):
         if part and _looks_like_agency(part, in_title=True):
             return part, year

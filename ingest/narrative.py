@@ -19,7 +19,7 @@ _OPEN_APP = r"(?:政府)?信息公开(?:的)?申请"
 # 信息公开 shortly before the figure, without crossing another counted figure (…申请12件，办理行政复议25件)
 _NEAR_DISCLOSURE = r"(?:信息公开|申请公开)[^。；件例宗]{0,25}?"
 # what an application for disclosure is called (信息公开申请, 依申请公开事项, 申请公开, 公开信息申请)
-_APP_WORDS = r"(?:依申请公开|信息公开(?:的)?申请|公开(?:政府)?信息(?:的)?申请|申请公开|公开信息申请|信息申请)"
+_APP_WORDS = r"(?:依申请(?:需要|要求)?公开|信息公开(?:的)?申请|公开(?:政府)?信息(?:的)?申请|申请公开|公开信息申请|信息申请)"
 _APP_UNIT = r"(件|例|份|条|项|宗|个|起)"
 
 # metric -> (pattern, kind, scope). kind 'count' patterns capture (prefix, number, approx, unit).
