@@ -274,7 +274,23 @@ def level_of_form(name: str) -> str:
     return "unknown"
 
 
+# special zones (综合实验区, 特别合作区, 新区 …): one level below the place their name starts with; a
+# zone whose name starts with no city answers to the province (平潭综合实验区: city level)
+_ZONE_RE = re.compile(r"(?:综合实验区|综合试验区|特别合作区|合作区|实验区|试验区|新区|开发区|高新区)(?:管理委员会|管委会)?$")
+
+
 def resolve_in_context(name: str | None, text: str) -> AgencyInfo:
+    """``_resolve_in_context`` with the level of special zones."""
+    info = _resolve_in_context(name, text)
+    if name and _ZONE_RE.search(_norm(name)) and info.county is None:
+        if info.city:
+            return _with(info, admin_level="county")
+        if re.search(r"综合(?:实验|试验)区(?:管理委员会|管委会)?$", _norm(name)):
+            return _with(info, admin_level="city")
+    return info
+
+
+def _resolve_in_context(name: str | None, text: str) -> AgencyInfo:
     """``resolve_agency`` with the places the document prints: a name whose place is ambiguous (城中区)
     or absent (金厂镇人民政府, 区统计局) takes the place printed before it in the text (通化市东昌区金厂镇)
     or, failing that, the province every other printed place agrees on. Nothing printed: NULL province."""
