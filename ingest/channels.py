@@ -243,6 +243,12 @@ def channel_facts(lines: pl.DataFrame, sentences: pl.DataFrame | None = None) ->
             .forward_fill()
             .over("doc_id", "line_no", "sentence_no")
             .alias("_sentence_channel"),
+            # the channel named at or after 其中 (其中微博29个，共发布信息1992条: weibo's own figure)
+            pl.when(pl.col("_after_qz") > 0)
+            .then(pl.col("own_channel"))
+            .forward_fill()
+            .over("doc_id", "line_no", "sentence_no")
+            .alias("_channel_after_qz"),
             pl.coalesce(
                 pl.col("own_channel").forward_fill().over("doc_id", "line_no", "sentence_no"),
                 pl.col("_inherited"),
@@ -278,10 +284,11 @@ def channel_facts(lines: pl.DataFrame, sentences: pl.DataFrame | None = None) ->
         & (pl.col("scale").is_not_null() | pl.col("unit").is_not_null() | pl.col("_count_word"))
         & ~(pl.col("_two_channels") & (pl.col("ch_metric") == "items_published"))
         & ~(pl.col("clause").str.contains("申请") & (pl.col("ch_metric") == "items_published"))
-        # sub-items after 其中 (原创稿330篇, 概况类信息5条) belong to the total before it, unless they name a channel
+        # sub-items after 其中 (原创稿330篇, 概况类信息5条) belong to the total before it, unless a channel
+        # is named after 其中
         & ~(
             (pl.col("_after_qz") > 0)
-            & pl.col("own_channel").is_null()
+            & pl.col("_channel_after_qz").is_null()
             & (pl.col("ch_metric") == "items_published")
         )
         # a sentence that names no channel inherits one only for audience figures (访问量 after 门户网站…);
