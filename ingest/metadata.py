@@ -79,8 +79,12 @@ _ACTS_ON_LAW_RE = re.compile(
     + r")(?:认真|严格|坚持|深入|全面)?(?:根据|依据|按照|依照|贯彻)"
 )
 _FIRST_PARA_RE = re.compile(
-    r"(?:^|[。\n])(?:19|20)\d{2}\s*年(?:度)?\s*[，,]?\s*(?:在[^。\n，,]{0,16}(?:[、，,][^。\n，,]{0,16})?下[，,])?([\u4e00-\u9fff（）()]{2,24}?" + _ORG_SUFFIX
-    + r")(?=高度重视|认真|坚持|严格|深入|全面|始终|紧紧|积极|进一步|继续|持续|不断|牢固|扎实|围绕|以|按照|根据|依据|在)"
+    r"(?:^|[。\n])(?:19|20)\d{2}\s*年(?:度)?\s*[，,]?\s*(?:在[^。\n，,]{0,16}(?:[、，,][^。\n，,]{0,16})?下[，,])?([\u4e00-\u9fff（）()]{2,24}?"
+    + r"(?:" + _ORG_SUFFIX[3:-1] + r"|区|县|市|省|自治区|自治州|州|旗|盟))(?=高度重视|认真|坚持|严格|深入|全面|始终|紧紧|积极|进一步|继续|持续|不断|牢固|扎实|围绕|以|按照|根据|依据|在)"
+)
+_LEVEL_SUBJECT_RE = re.compile(
+    r"(?:^|[。\n])(?:[(（][一二三四五六七八九十]+[)）][^。\n]{0,12}。)?((?:市|县|区)[\u4e00-\u9fff]{1,10}?(?:局|厅|办公室|中心|委员会))"
+    r"(?=高度重视|认真|坚持|严格|深入|全面|始终|紧紧|积极|进一步|继续|持续|不断|扎实|围绕|按照|根据|依据)"
 )
 # the report's own contact and download sentences (请与XX联系, 可在XX门户网站下载)
 _CONTACT_RE = re.compile(
@@ -162,7 +166,8 @@ def _strip_agency(name: str) -> str:
     return name.strip("《》“”\"'·-—:：、，,。")
 
 
-_GENERIC_NAMES = {"政府", "人民政府", "年度", "本级政府", "本机关", "机关", "单位", "部门", "政务", "全年", "区政府", "县政府"}
+_GENERIC_NAMES = {"政府", "人民政府", "年度", "本级政府", "本机关", "机关", "单位", "部门", "政务", "全年", "区政府", "县政府",
+                  "市政府", "市委", "县委", "区委", "省委"}
 
 
 def _looks_like_agency(name: str, in_title: bool = False) -> bool:
@@ -250,7 +255,7 @@ def _find_title(compact: list[str]) -> _Title | None:
     names no agency, a later title line that does (the page repeats its title) supplies it."""
     found: _Title | None = None
     for i, line in enumerate(compact[:_TITLE_LINES]):
-        if not line or _BREADCRUMB_RE.search(line) or line.startswith(_SENTENCE_START):
+        if not line or line.startswith(_SENTENCE_START):
             continue
         line = line[:90]
         joined = line + "\n" + compact[i + 1][:40] if i + 1 < len(compact) and len(line) <= 50 else line
@@ -259,8 +264,8 @@ def _find_title(compact: list[str]) -> _Title | None:
             continue
         prefix = line[: m.start()]
         tail = re.split(r"[\n。，,；;(（]", joined[m.end():], maxsplit=1)[0]
-        # a sentence or a citation of another document's title is not this report's title
-        if re.search(r"[。，,；;、]", prefix) or ("《" in prefix and "》" not in tail):
+        # a breadcrumb, a sentence or a citation of another document's title is not this report's title
+        if _BREADCRUMB_RE.search(prefix) or re.search(r"[。，,；;、]", prefix) or ("《" in prefix and "》" not in tail):
             continue
         notice = bool(_NOTICE_TAIL_RE.search(tail) or _NOTICE_HEAD_RE.search(prefix))
         agency, year = _split_prefix(prefix)
@@ -294,8 +299,20 @@ def _split_prefix(prefix: str) -> tuple[str | None, int | None]:
     return None, year
 
 
+_PUBLISHER_LABEL_RE = re.compile(r"^(?:发布机构|发文机构|发文机关|发文单位|发布单位|信息来源|来源单位|来源|所属机构|责任单位)$")
+
+
 def _header_agency(head_lines: list[str]) -> str | None:
-    for line in head_lines:
+    for line, below in zip(head_lines, [*head_lines[1:], ""], strict=True):
+        # a header table: labels on one row, their values in the same columns of the next
+        labels = [_WS_RE.sub("", c) for c in line.split("|")]
+        if len(labels) >= 3 and below.count("|") >= 2:
+            values = [c.strip() for c in below.split("|")]
+            for k, label in enumerate(labels):
+                if _PUBLISHER_LABEL_RE.match(label) and len(values) == len(labels):
+                    value = _strip_agency(values[k])
+                    if _looks_like_agency(value):
+                        return value
         for m in _PUBLISHER_RE.finditer(line):
             value = m.group(1)
             nxt = _NEXT_FIELD_RE.search(value)
@@ -307,9 +324,16 @@ def _header_agency(head_lines: list[str]) -> str | None:
     return None
 
 
+def _clean_office(name: str) -> str:
+    """The body an internal office or working group belongs to (某镇党政办公室, 某市人民政府信息公开工作
+    领导小组办公室 -> 某镇, 某市人民政府)."""
+    name = _INTERNAL_OFFICE_RE.sub("", name)
+    return name + "政府" if name.endswith("人民") else name
+
+
 def _signature_agency(text: str) -> str | None:
     for m in _SIGNATURE_RE.finditer(text):
-        name = _INTERNAL_OFFICE_RE.sub("", _strip_agency(m.group(1)))
+        name = _clean_office(_strip_agency(m.group(1)))
         if _looks_like_agency(name):
             return name
     return None
@@ -323,11 +347,12 @@ def _opening_agency(opening: str) -> tuple[str | None, str | None]:
         (_NOW_REPORTING_YEAR_FIRST_RE, "opening_sentence"),
         (_ACTS_ON_LAW_RE, "opening_sentence"),
         (_FIRST_PARA_RE, "first_paragraph"),
+        (_LEVEL_SUBJECT_RE, "first_paragraph"),
         (_CONTACT_RE, "contact"),
         (_WEBSITE_RE, "contact"),
     ):
         for m in pattern.finditer(opening):
-            name = _INTERNAL_OFFICE_RE.sub("", _strip_agency(m.group(1)))
+            name = _clean_office(_strip_agency(m.group(1)))
             if _looks_like_agency(name):
                 return name, source
     return None, None
@@ -432,9 +457,27 @@ _META_DTYPES = {
 _META_SCHEMA = {f.name: _META_DTYPES[f.name] for f in fields(ReportMeta)}
 
 
+def _with_printed_place(name: str, body: str) -> str:
+    """市教育局 -> 铜仁市教育局 when the document prints that form (市政府办公厅 -> 青岛市人民政府办公厅)."""
+    from ingest.agency import gazetteer
+
+    level, rest = name[0], name[1:]
+    if level not in "市县区" or len(rest) < 2:
+        return name
+    rests = [rest] + (["人民" + rest] if rest.startswith("政府") else [])
+    names = gazetteer()[1]
+    for form in rests:
+        for m in re.finditer(r"([\u4e00-\u9fff]{1,8}" + level + r")" + re.escape(form) + r"(?![公室])", body[:_BODY_CHARS]):
+            prefix = m.group(1)
+            for k in range(len(prefix), 1, -1):
+                if prefix[-k:] in names:
+                    return prefix[-k:] + form
+    return name
+
+
 def _choose_agency(candidates: list[tuple[str, str]], body: str) -> tuple[str | None, str | None]:
     """The title's name, unless a longer name elsewhere ends with it (教育局 -> 温县教育局)."""
-    candidates = [(n, s) for n, s in candidates if len(n) >= 2]
+    candidates = [(_with_printed_place(n, body), s) for n, s in candidates if len(n) >= 2]
     if not candidates:
         return None, None
     best_name, best_source = candidates[0]

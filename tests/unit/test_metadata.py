@@ -161,3 +161,18 @@ def test_extractors_are_linear_on_pathological_runs(text):
     start = time.perf_counter()
     extract_metadata(text)
     assert time.perf_counter() - start < 0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "agency"),
+    [
+        ("索引号 | 公开方式 | 发布机构 |\n123/2010-1 | 主动公开 | 温县某某镇人民政府 |\n根据《条例》，编制本报告。", "温县某某镇人民政府"),
+        ("一、总体情况\n（一）加强组织领导。市教育局高度重视信息公开工作。\n建立了《焦作市教育局信息公开制度》。", "焦作市教育局"),
+        ("依据《条例》，编制本报告。\n一、总体情况\n2020年,修武县严格按照政务公开部署推进工作。", "修武县"),
+        ("某某县行政审批局2022年政府信息公开工作年度报告(以下简称年报)是根据<某某格式>要求编制。", "某某县行政审批局"),
+        ("编制本报告。如对本报告有任何疑问，请与焦作市人民政府信息公开工作领导小组办公室联系(地址:某路)。", "焦作市人民政府"),
+        ("标题 县政府办2022年度政府信息公开工作年度报告\n发布机构 某某县人民政府办公室", "县政府办"),
+    ],
+)
+def test_more_printed_places_of_the_name(text, agency):
+    assert extract_metadata(text).agency_name == agency
