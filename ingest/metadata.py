@@ -501,10 +501,11 @@ def _choose_agency(candidates: list[tuple[str, str]], body: str) -> tuple[str | 
 # "demonstrably legacy" is what tells a 2019-2020 report in the old layout (seed 000) from one in the
 # new form whose tables are cut off.
 _LEGACY_HEADING_RE = (
-    r"(概\s*述|政府信息主动公开情况|依申请公开|政府信息公开申请和处理情况|咨询处理|收费及减免|支出和收费|复议、诉讼和申诉)"
+    r"(^概\s*述$|政府信息主动公开情况|依申请公开|政府信息公开申请和处理情况|咨询处理|收费及减免|支出和收费|复议、诉讼和申诉)"
 )
 _V2019_HEADING_RE = r"(收到和处理政府信息公开申请|政府信息公开行政复议)"
 _HEADING_MAX_CHARS = 36
+_NUMBERING = r"^(?:#+\s*|\*\*)?[一二三四五六七八九十]+\s*[、.．]"
 
 
 def layout_markers(lines: pl.DataFrame) -> pl.DataFrame:
@@ -514,9 +515,11 @@ def layout_markers(lines: pl.DataFrame) -> pl.DataFrame:
         (pl.col("text").str.len_chars() <= _HEADING_MAX_CHARS) & ~pl.col("text").str.contains(r"[。，,；;]")
     )
     # a legacy heading is a top-level one (一、概述): (二)依申请公开 is a sub-heading of the 2019 form too
-    top_level = pl.col("text").str.contains(r"^(?:#+\s*|\*\*)?[一二三四五六七八九十]+\s*[、.．]")
+    top_level = pl.col("text").str.contains(_NUMBERING)
     return headings.group_by("doc_id").agg(
-        pl.when(top_level).then(pl.col("text").str.extract(_LEGACY_HEADING_RE, 1)).str.replace_all(r"\s", "")
+        pl.when(top_level)
+        .then(pl.col("text").str.replace(_NUMBERING, "").str.strip_chars(" *#\u3000").str.extract(_LEGACY_HEADING_RE, 1))
+        .str.replace_all(r"\s", "")
         .drop_nulls().n_unique()
         .cast(pl.Int32).alias("legacy_headings"),
         pl.col("text").str.extract(_V2019_HEADING_RE, 1).drop_nulls().n_unique().cast(pl.Int32)
