@@ -50,7 +50,7 @@ METRICS = (
 # keyword -> channel; the regex alternation is longest-first so 政务微博 wins over 微博, 官方微博 over 官微.
 _CHANNEL_WORDS: dict[str, str] = {
     **dict.fromkeys(
-        ["门户网站", "政府网站", "政务网站", "官方网站", "政务网", "网站", "官网", "政府网", "门户平台", "政府在线",
+        ["门户网站", "政府网站", "政务网站", "官方网站", "政务网", "网站", "官网", "政府网", "门户平台", "政府在线", "门户网",
          "信息网"],
         "portal_website",
     ),
@@ -166,8 +166,12 @@ _APPROX_MORE = ["超过", "逾", "超", "余", "多", "以上"]
 
 
 def _before_figure(clause: pl.Expr) -> pl.Expr:
-    """The words of a clause before its first figure (a leading year such as 2020年 is not one)."""
-    return clause.str.replace_all(r"(?:19|20)\d{2}年度?", "").str.extract(r"^([^\d]*)", 1)
+    """The words of a clause before its first figure (a list number 1. and a year 2020年 are not one)."""
+    return (
+        clause.str.replace(r"^\s*\d{1,2}\s*[.、．)）]", "")
+        .str.replace_all(r"(?:19|20)\d{2}年度?", "")
+        .str.extract(r"^([^\d]*)", 1)
+    )
 
 
 def channel_facts(lines: pl.DataFrame, sentences: pl.DataFrame | None = None) -> pl.DataFrame:

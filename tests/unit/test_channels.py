@@ -107,6 +107,9 @@ def test_single_channels(sentence, key):
         ("共开设新媒体70个。其中微博29个，共发布信息1992条；微信公众号41个，共发布信息3404条。",
          {"channel.weibo.items_published": 1992.0, "channel.wechat.items_published": 3404.0}),
         ("通过门户网站受理依申请公开信息3件。", {}),
+        ("1.2020年在县政府门户网站累计公开政府信息数7条。", {"channel.portal_website.items_published": 7.0}),
+        ("全年共主动公开政府信息42条，其中通过《某某县政府门户网》发布民生信息、社会管理等各类信息7条。",
+         {"channel.portal_website.items_published": 7.0}),
     ],
 )
 def test_real_channel_phrasings(text, expected):
