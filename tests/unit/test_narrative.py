@@ -109,6 +109,13 @@ def test_real_phrasings(text, expected):
     assert facts(text) == expected
 
 
+def test_no_application_stated_beside_no_review():
+    got = facts("2022年，本局未收到政府信息公开申请，未发生因政府信息公开申请行政复议和提起行政诉讼的案件。")
+    assert got == {"requests_received_total": (0, True), "admin_review_total": (0, True),
+                   "admin_litigation_total": (0, True)}
+    assert "requests_received_total" not in facts("本年度未收到因依申请公开引发的行政复议申请。")
+
+
 def test_a_sum_of_review_and_litigation_is_not_either():
     assert facts("因政府信息公开被申请行政复议、行政诉讼数量为3件。") == {}
 
