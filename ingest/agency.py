@@ -232,14 +232,24 @@ def _text_place_index() -> dict[str, tuple[Place, ...]]:
     return out
 
 
+@cache
+def _name_starts() -> frozenset[str]:
+    """First two characters of every name ``places_in_text`` looks for: most positions are skipped on these."""
+    return frozenset(name[:2] for name in _text_place_index())
+
+
 def places_in_text(text: str) -> list[tuple[int, str, tuple[Place, ...]]]:
     """(offset, name, candidate places) of every gazetteer name printed in the first part of ``text``.
     A longest-match scan with dictionary look-ups: linear in the text, whatever it holds."""
     index = _text_place_index()
+    starts = _name_starts()
     text = text[:_SCAN_CHARS]
     found = []
     i, n = 0, len(text)
     while i < n:
+        if text[i : i + 2] not in starts:
+            i += 1
+            continue
         for length in range(min(12, n - i), 1, -1):
             places = index.get(text[i : i + length])
             if places:
