@@ -175,7 +175,7 @@ def parse_documents(docs: pl.DataFrame) -> ParsedBatch:
     cells = tables.cells.lazy().select(cell_columns).join(ids.lazy(), on="doc_id").collect()
     cells = cells.with_columns(pl.lit(False).alias("is_derived"))
     facts = narrative.join(ids, on="doc_id")
-    warnings = tables.warnings.join(ids, on="doc_id")
+    warnings = pl.concat([tables.warnings, _version_mismatches(kept, tables.warnings)]).join(ids, on="doc_id")
     return ParsedBatch(
         reports=conform(kept, "reports"),
         table_cells=conform(cells, "table_cells"),
@@ -183,6 +183,32 @@ def parse_documents(docs: pl.DataFrame) -> ParsedBatch:
         parse_warnings=conform(warnings, "parse_warnings"),
         outcomes=outcomes,
     )
+
+
+def _version_mismatches(reports: pl.DataFrame, like: pl.DataFrame) -> pl.DataFrame:
+    """An info warning where a table prints the other template's rows than the report's year gives (a
+    2021 report that still prints the single （六）其他处理 row): the report keeps its year's template,
+    the table keeps its own version (raw.table_cells.template_version)."""
+    parts = []
+    for table_id, version_col in (("t2", "t2_version"), ("t3", "t3_version")):
+        parts.append(
+            reports.filter(
+                pl.col(version_col).is_not_null()
+                & pl.col("template_version").is_in(["v2019", "v2021"])
+                & (pl.col(version_col) != pl.col("template_version"))
+            ).select(
+                "doc_id",
+                pl.lit(table_id).alias("table_id"),
+                pl.lit(None, pl.String).alias("row_key"),
+                pl.lit("table_version_differs").alias("code"),
+                pl.lit("info").alias("severity"),
+                pl.format("the report's year gives template {}, its table prints the {} rows; each keeps its own",
+                          pl.col("template_version"), pl.col(version_col)).alias("detail"),
+                pl.lit(None, pl.String).alias("raw_text"),
+                pl.lit(None, pl.String).alias("locator"),
+            )
+        )
+    return pl.concat(parts).cast(like.schema)
 
 
 def _from_lines(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
