@@ -17,6 +17,7 @@ renders at most ``ocr.MAX_OCR_PAGES`` pages at a capped size, and a document sto
 from __future__ import annotations
 
 import ctypes
+import io
 import time
 
 import numpy as np
@@ -56,14 +57,14 @@ def read_with_source(data: bytes) -> tuple[list[Block] | None, str | None, str |
             return None, "pdf: encrypted, a password is needed to read it (no text layer read)", None
         return None, f"pdf could not be opened: {e}"[:300], None
     try:
-        return _read_doc(doc)
+        return _read_doc(doc, data)
     except PdfRefused as e:
         return None, str(e), None
     finally:
         doc.close()
 
 
-def _read_doc(doc) -> tuple[list[Block] | None, str | None, str | None]:
+def _read_doc(doc, data: bytes) -> tuple[list[Block] | None, str | None, str | None]:
     from ingest.frontends import ocr
 
     n_pages = len(doc)
@@ -78,7 +79,9 @@ def _read_doc(doc) -> tuple[list[Block] | None, str | None, str | None]:
             raise PdfRefused(f"pdf: reading stopped at page {pno} of {n_pages}, over the {TIME_LIMIT_S:.0f} s limit")
         page = doc[pno - 1]
         try:
-            units, rulings, images = page_geometry(page)
+            units, rulings, images, lost = page_geometry(page)
+            if lost:
+                units = _pdfminer_chars(data, pno)
             page_units = units
             ocr_region = None
             if len(units) == 0:
@@ -87,7 +90,7 @@ def _read_doc(doc) -> tuple[list[Block] | None, str | None, str | None]:
                 ocr_region = "images"
             if ocr_region is not None and ocr.enabled() and n_ocr_pages < ocr.MAX_OCR_PAGES:
                 o_units, o_rulings = ocr.read_pdf_page(page, deadline)
-                n_ocr_pages += 1
+                n_ocr_pages += len(o_units) > 0
                 if ocr_region == "page":
                     page_units, rulings = o_units, o_rulings
                 else:
@@ -100,7 +103,7 @@ def _read_doc(doc) -> tuple[list[Block] | None, str | None, str | None]:
     if n_text_pages == 0 and n_ocr_pages == 0:
         if not ocr.enabled():
             return None, "pdf: no text layer (a scanned PDF?) and OCR is off (OGI_OCR=0): quarantined", None
-        return None, "pdf: no text layer and no page could be read by OCR: quarantined", None
+        return None, "pdf: no text layer, and OCR recognised no text on any page: quarantined", None
     source = OCR if n_text_pages == 0 else (MIXED if n_ocr_pages else TEXT_LAYER)
     return blocks, None, source
 
@@ -136,16 +139,41 @@ def _with_image_text(units: Units, o: Units, images: list[tuple[float, float, fl
 
 
 # --------------------------------------------------------------------------- PDFium geometry
-def page_geometry(page) -> tuple[Units, Rulings, list[tuple[float, float, float, float]]]:
-    """(characters, ruling lines, picture boxes) of one page, top-left origin."""
+def page_geometry(page) -> tuple[Units, Rulings, list[tuple[float, float, float, float]], int]:
+    """(characters, ruling lines, picture boxes, text objects PDFium could not decode) of one page,
+    top-left origin."""
     import pypdfium2.raw as raw
 
     _, height = page.get_size()
     units = _chars(page, height)
     h, v, images = [], [], []
-    _walk(raw, page, height, h, v, images)
+    lost = _walk(raw, page, height, h, v, images)
     rulings = Rulings(np.array(h, float).reshape(-1, 3), np.array(v, float).reshape(-1, 3))
-    return units, rulings, images
+    return units, rulings, images, lost
+
+
+def _pdfminer_chars(data: bytes, pno: int) -> Units:
+    """The characters of one page as pdfminer decodes them (no layout analysis), top-left origin."""
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LTChar
+
+    text, x0, top, x1, bottom = [], [], [], [], []
+    for lt_page in extract_pages(io.BytesIO(data), page_numbers=[pno - 1], laparams=None):
+        height = lt_page.height
+        stack = list(lt_page)
+        while stack:
+            item = stack.pop()
+            if isinstance(item, LTChar):
+                ch = item.get_text()
+                if ch.strip() and item.x1 > item.x0:
+                    text.append(ch)
+                    x0.append(item.x0)
+                    x1.append(item.x1)
+                    top.append(height - item.y1)
+                    bottom.append(height - item.y0)
+            elif hasattr(item, "__iter__"):
+                stack.extend(item)
+    return Units(text, np.array(x0), np.array(top), np.array(x1), np.array(bottom))
 
 
 def _chars(page, height: float) -> Units:
@@ -196,9 +224,12 @@ def _chars(page, height: float) -> Units:
                  height - boxes[idx, 3])
 
 
-def _walk(raw, page, height: float, h: list, v: list, images: list) -> None:
-    """Ruling lines and picture boxes of a page, forms (XObjects) entered with their matrices."""
+def _walk(raw, page, height: float, h: list, v: list, images: list) -> int:
+    """Ruling lines and picture boxes of a page, forms (XObjects) entered with their matrices; -> the
+    number of text objects PDFium decoded to nothing although they hold a string (a lost glyph)."""
     budget = [MAX_OBJECTS]
+    lost = 0
+    left, bottom, right, top = ctypes.c_float(), ctypes.c_float(), ctypes.c_float(), ctypes.c_float()
     stack = [(None, raw.FPDFPage_CountObjects(page.raw), np.eye(3), page.raw)]
     while stack:
         form, count, m, handle = stack.pop()
@@ -207,10 +238,14 @@ def _walk(raw, page, height: float, h: list, v: list, images: list) -> None:
             if budget[0] < 0:
                 h.clear()
                 v.clear()
-                return
+                return lost
             obj = raw.FPDFPage_GetObject(handle, k) if form is None else raw.FPDFFormObj_GetObject(form, k)
             t = raw.FPDFPageObj_GetType(obj)
-            if t == raw.FPDF_PAGEOBJ_PATH:
+            if t == raw.FPDF_PAGEOBJ_TEXT:
+                # a single CJK glyph of a non-embedded CID font comes out zero-wide and textless
+                if raw.FPDFPageObj_GetBounds(obj, left, bottom, right, top) and right.value - left.value < 0.01:
+                    lost += 1
+            elif t == raw.FPDF_PAGEOBJ_PATH:
                 _path(raw, obj, m, height, h, v)
             elif t == raw.FPDF_PAGEOBJ_IMAGE:
                 box = _bounds(raw, obj, m, height)
@@ -219,6 +254,7 @@ def _walk(raw, page, height: float, h: list, v: list, images: list) -> None:
             elif t == raw.FPDF_PAGEOBJ_FORM:
                 fm = _matrix(raw, obj) @ m
                 stack.append((obj, raw.FPDFFormObj_CountObjects(obj), fm, None))
+    return lost
 
 
 def _matrix(raw, obj) -> np.ndarray:
