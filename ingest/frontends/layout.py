@@ -115,6 +115,8 @@ def find_tables(rulings: Rulings) -> list[_Table]:
     tables = []
     for root in np.unique(roots):
         hs, vs = h[roots[:nh] == root], v[roots[nh:] == root]
+        if len(hs) < 2 or len(vs) < 2:
+            continue
         ys, xs = _snap(hs[:, 0]), _snap(vs[:, 0])
         # a table cut by a page break has no closing border on this page: its vertical lines run on
         # past the last horizontal one (and the other way round), and that open band is a row too
