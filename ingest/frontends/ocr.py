@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 import threading
 import time
 
 import numpy as np
 
-from ingest.frontends.layout import Rulings, Units, page_blocks
+from ingest.frontends.layout import Rulings, Units, find_tables, page_blocks
 from ingest.frontends.rows import Block
 
 # Below this recognition score a cell's value is not trusted without a warning. Measured on the real
@@ -36,9 +37,17 @@ MAX_OCR_PAGES = 60
 MAX_PIXELS = 4096 * 4096  # a decoded image (a decompression bomb is refused before decoding)
 RENDER_SCALE = 2.0  # 144 dpi: small table digits are read reliably, ~4 s a page on one core
 MAX_RENDER_SIDE = 3000  # pixels; a huge page box is rendered smaller
+MAX_CELL_CROPS = 600  # empty-looking table boxes re-read one by one on a page
 
 _engine = None
 _lock = threading.Lock()
+
+
+def progress(line: str) -> None:
+    """One line a recognised page (seconds each) on stderr, from whichever process reads the file (the
+    reader's workers included), so a long scan shows it is moving; ``OGI_OCR_PROGRESS=0`` silences it."""
+    if os.environ.get("OGI_OCR_PROGRESS", "1") != "0":
+        print(f"OCR: {line}", file=sys.stderr, flush=True)
 
 
 def enabled() -> bool:
@@ -67,6 +76,9 @@ def recognise(img: np.ndarray, scale: float = 1.0) -> Units:
     text, x0, top, x1, bottom, conf = [], [], [], [], [], []
     for item in result or []:
         box, s, score = item[0], item[1], float(item[2])
+        s2, score = _as_number(s, score)
+        if s2 != s:
+            s, item = s2, item[:3]  # the word boxes spell the letters: spread the digits instead
         words = item[3] if len(item) > 3 else None
         pts = np.asarray(box, float)
         bx0, by0, bx1, by1 = pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max()
@@ -81,6 +93,77 @@ def recognise(img: np.ndarray, scale: float = 1.0) -> Units:
             bottom.append(by1 / scale)
             conf.append(score)
     return Units(text, np.array(x0), np.array(top), np.array(x1), np.array(bottom), np.array(conf))
+
+
+def read_page_image(img: np.ndarray, scale: float = 1.0) -> tuple[Units, Rulings]:
+    """A page picture -> (pieces, ruling lines), in pixels / ``scale``. The detector misses small lone
+    marks (a single ``0`` in a wide box): every table box it left empty but that holds ink is cut out
+    and read again by the recogniser alone, so a printed value never becomes a silent blank."""
+    units = recognise(img, scale)
+    rulings = rulings_from_image(img, scale)
+    return _reread_empty_boxes(img, units, rulings, scale), rulings
+
+
+def _reread_empty_boxes(img: np.ndarray, u: Units, rulings: Rulings, scale: float) -> Units:
+    grey = img if img.ndim == 2 else img.mean(axis=2).astype(np.uint8)
+    cx, cy = (u.x0 + u.x1) / 2, (u.top + u.bottom) / 2
+    crops, where = [], []
+    margin = max(3, int(round(2 * scale)))  # keep the borders out of the box
+    for t in find_tables(rulings):
+        for g in np.unique(t.region):
+            rr, cc = np.nonzero(t.region == g)
+            x0, x1 = t.xs[cc.min()], t.xs[cc.max() + 1]
+            y0, y1 = t.ys[rr.min()], t.ys[rr.max() + 1]
+            if ((cx >= x0) & (cx <= x1) & (cy >= y0) & (cy <= y1)).any():
+                continue
+            px0, px1 = int(x0 * scale) + margin, int(x1 * scale) - margin
+            py0, py1 = int(y0 * scale) + margin, int(y1 * scale) - margin
+            if px1 - px0 < 4 or py1 - py0 < 4:
+                continue
+            ink = grey[py0:py1, px0:px1] < 128
+            if ink.sum() < 6:
+                continue  # a blank box
+            ys_, xs_ = np.nonzero(ink)
+            pad = 4
+            qx0, qx1 = max(px0, px0 + xs_.min() - pad), min(px1, px0 + xs_.max() + 1 + pad)
+            qy0, qy1 = max(py0, py0 + ys_.min() - pad), min(py1, py0 + ys_.max() + 1 + pad)
+            crop = img[qy0:qy1, qx0:qx1]
+            if crop.ndim == 2:
+                crop = np.repeat(crop[:, :, None], 3, axis=2)
+            crops.append(np.ascontiguousarray(crop))
+            where.append((qx0, qy0, qx1, qy1))
+            if len(crops) >= MAX_CELL_CROPS:
+                break
+    if not crops:
+        return u
+    rec, _ = engine().text_rec(crops, False)
+    text, x0, top, x1, bottom, conf = list(u.text), [u.x0], [u.top], [u.x1], [u.bottom], [u.conf]
+    for (qx0, qy0, qx1, qy1), res in zip(where, rec):
+        s, score = _as_number(res[0], float(res[1]))
+        pieces = _spread(s, qx0, qx1)
+        if not pieces:
+            continue
+        text.extend(c for c, _, _ in pieces)
+        x0.append(np.array([a for _, a, _ in pieces]) / scale)
+        x1.append(np.array([b for _, _, b in pieces]) / scale)
+        top.append(np.full(len(pieces), qy0 / scale))
+        bottom.append(np.full(len(pieces), qy1 / scale))
+        conf.append(np.full(len(pieces), score))
+    return Units(text, np.concatenate(x0), np.concatenate(top), np.concatenate(x1), np.concatenate(bottom),
+                 np.concatenate(conf))
+
+
+_CONFUSABLE = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "|": "1"})
+
+
+def _as_number(s: str, score: float) -> tuple[str, float]:
+    """A recognised box that is a number but for letters the recogniser confuses with digits (``O`` for
+    0, ``I``/``l`` for 1) reads as that number, with its confidence capped below ``MIN_CONFIDENCE``:
+    the value is kept and warned about, never silently trusted."""
+    t = s.strip()
+    if t and any(c in "OoIl|" for c in t) and all(c.isdigit() or c in "OoIl|.," for c in t):
+        return t.translate(_CONFUSABLE), min(score, MIN_CONFIDENCE - 0.01)
+    return s, score
 
 
 def _char_boxes(s: str, words, bx0: float, bx1: float) -> list[tuple[str, float, float]]:
@@ -139,11 +222,14 @@ def read_pdf_page(page, deadline: float | None = None) -> tuple[Units, Rulings]:
         return Units([], *(np.zeros(0),) * 4, conf=np.zeros(0)), Rulings()
     w, h = page.get_size()
     scale = min(RENDER_SCALE, MAX_RENDER_SIDE / max(w, h, 1.0))
+    started = time.monotonic()
     bitmap = page.render(scale=scale, grayscale=False)
     img = bitmap.to_numpy()
     if img.ndim == 3 and img.shape[2] == 4:
         img = np.ascontiguousarray(img[:, :, :3])
-    return recognise(img, scale), rulings_from_image(img, scale)
+    units, rulings = read_page_image(img, scale)
+    progress(f"pdf page read in {time.monotonic() - started:.1f} s ({len(units)} characters)")
+    return units, rulings
 
 
 def read_image(data: bytes) -> tuple[list[Block] | None, str | None]:
@@ -176,7 +262,9 @@ def read_image(data: bytes) -> tuple[list[Block] | None, str | None]:
             import cv2
 
             img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        blocks.extend(page_blocks(recognise(img), rulings_from_image(img), pno, table_no))
+        started = time.monotonic()
+        blocks.extend(page_blocks(*read_page_image(img), pno, table_no))
+        progress(f"image page {pno}/{len(frames)} read in {time.monotonic() - started:.1f} s")
     if not any(b.cells and any(c.strip() for c in b.cells) for b in blocks):
         return None, "image: no text recognised (OCR found nothing to read)"
     return blocks, None

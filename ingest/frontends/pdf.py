@@ -28,7 +28,7 @@ from ingest.frontends.rows import Block
 MAX_PAGES = 500
 MAX_CHARS = 200_000  # a page; a report page has 1-3 thousand
 MAX_OBJECTS = 100_000  # drawing objects walked on one page (forms included)
-TIME_LIMIT_S = 120.0  # one document, text layer and OCR together
+TIME_LIMIT_S = 300.0  # one document, text layer and OCR together (OCR: ~4 s a page on one core)
 # A page whose image objects cover this share of it (and that has text elsewhere) gets its picture
 # areas read by OCR: a scanned table pasted into an otherwise typed report.
 IMAGE_SHARE_FOR_OCR = 0.2

@@ -26,7 +26,7 @@ def test_wrapped_label_and_wrapped_number_are_one_cell():
     label1, label2, num1, num2 = "5、要求行政机关确认或重新出", "具已获取信息", "424.823", "6"
     text, x0, top, x1, bottom = [], [], [], [], []
     for s, x, y in ((label1, 2, 5), (label2, 2, 20), (num1, 155, 5), (num2, 155, 20)):
-        for k, ch in enumerate(s):
+        for ch in s:
             w = 10 if ord(ch) > 0x2E80 else 5
             text.append(ch)
             x0.append(x)
