@@ -72,7 +72,9 @@ def recognise(img: np.ndarray, scale: float = 1.0) -> Units:
     eng = engine()
     # text_score low: a faint character is kept with its low score (and flagged) rather than dropped,
     # which would turn a printed value into a blank cell silently
-    result, _ = eng(img, return_word_box=True, text_score=0.3)
+    # no angle classifier: it turns a lone "9" upside down into a "6" (seen on the real reports), and a
+    # report page is upright
+    result, _ = eng(img, use_cls=False, return_word_box=True, text_score=0.3)
     text, x0, top, x1, bottom, conf = [], [], [], [], [], []
     for item in result or []:
         box, s, score = item[0], item[1], float(item[2])

@@ -188,3 +188,26 @@ def test_real_pdfs_image_only_copies_match_text_layer():
             total += len(w)
             same += sum(a == b for a, b in zip(w, h))
     assert total and same / total >= 0.98
+
+
+def test_text_source_and_low_confidence_warning():
+    import polars as pl
+
+    from ingest.frontends import ocr_confidence_expr, ocr_warnings, text_sources
+
+    docs = pl.DataFrame({"doc_id": [1, 2, 3, 4], "source_format": ["pdf", "pdf", "png", "html"]})
+    grid = pl.DataFrame({
+        "doc_id": [1, 1, 2, 3, 4],
+        "locator": ["page 1, bbox 1,2,3,4", "page 2, bbox 1,2,3,4, ocr 0.97", "page 1, bbox 1,1,1,1",
+                    "page 1, table 1, row 1, col 1, bbox 0,0,9,9, ocr 0.55", "table 1, row 1, col 1"],
+    })
+    got = dict(text_sources(docs, grid).sort("doc_id").iter_rows())
+    assert got == {1: "text_layer+ocr", 2: "text_layer", 3: "ocr", 4: "text"}
+    cells = pl.DataFrame({"doc_id": [3, 3], "table_id": ["t3", "t3"], "row_key": ["granted", "granted"],
+                          "raw_text": ["12", "7"],
+                          "locator": ["page 1, table 1, row 4, col 4, bbox 0,0,9,9, ocr 0.55",
+                                      "page 1, table 1, row 4, col 5, bbox 9,0,19,9, ocr 0.99 (merged, spans here 0,1)"]})
+    assert cells.select(ocr_confidence_expr())["locator"].to_list() == [0.55, 0.99]
+    w = ocr_warnings(cells)
+    assert w["code"].to_list() == ["ocr_low_confidence"] and w["raw_text"].to_list() == ["12"]
+    assert w["severity"].to_list() == ["warn"]
