@@ -171,48 +171,42 @@ def _is_latin(ch: str) -> bool:
 
 
 def _lines(u: Units, idx: np.ndarray) -> list[np.ndarray]:
-    """Pieces -> lines (top to bottom), each sorted left to right. A piece joins the current line when
-    it overlaps the line's vertical extent by more than half its own height."""
+    """Pieces -> lines (top to bottom), each sorted left to right: sorted by their vertical centre, a
+    new line starts where the centre moves down by more than half a piece's height."""
     if idx.size == 0:
         return []
     cy = (u.top[idx] + u.bottom[idx]) / 2
-    order = idx[np.argsort(cy, kind="stable")]
-    lines: list[list[int]] = []
-    lo = hi = 0.0
-    for i in order:
-        t, b = u.top[i], u.bottom[i]
-        hgt = max(b - t, 0.1)
-        if lines and min(b, hi) - max(t, lo) > 0.5 * min(hgt, hi - lo):
-            lines[-1].append(i)
-            lo, hi = min(lo, t), max(hi, b)
-        else:
-            lines.append([i])
-            lo, hi = t, b
+    o = np.argsort(cy, kind="stable")
+    order, cys = idx[o], cy[o]
+    hgt = np.maximum(u.bottom[order] - u.top[order], 0.1)
+    breaks = np.nonzero(np.diff(cys) > 0.5 * np.minimum(hgt[1:], hgt[:-1]))[0] + 1
     out = []
-    for ln in lines:
-        a = np.array(ln)
-        out.append(a[np.argsort(u.x0[a], kind="stable")])
+    for ln in np.split(order, breaks) if breaks.size else [order]:
+        out.append(ln[np.argsort(u.x0[ln], kind="stable")])
     return out
 
 
 def _join(u: Units, line: np.ndarray) -> str:
     """One line's pieces as text: no separator between CJK pieces or between a digit and a CJK
-    character (layout spacing); a space where two Latin letters or digits stand apart."""
-    parts: list[str] = []
-    prev = -1
-    for i in line:
-        t = u.text[i]
-        if prev >= 0:
-            p = u.text[prev]
-            size = max(u.bottom[i] - u.top[i], 1.0)
-            gap = u.x0[i] - u.x1[prev]
-            if t == p and abs(u.x0[i] - u.x0[prev]) < 0.3 * size:
-                continue  # the same glyph painted twice (fake bold): one character
-            a, b = p[-1], t[0]
-            if gap > 0.25 * size and (a.isascii() and a.isalnum()) and (b.isascii() and b.isalnum()):
-                parts.append(" ")
-        parts.append(t)
-        prev = i
+    character (layout spacing); a space where two Latin letters or digits stand apart; the same glyph
+    painted twice on itself (fake bold) once."""
+    if line.size == 1:
+        return u.text[line[0]]
+    texts = [u.text[i] for i in line]
+    size = np.maximum(u.bottom[line] - u.top[line], 1.0)[1:]
+    gap = u.x0[line[1:]] - u.x1[line[:-1]]
+    dup = (np.abs(u.x0[line[1:]] - u.x0[line[:-1]]) < 0.3 * size) & np.array(
+        [a == b for a, b in zip(texts, texts[1:])])
+    an_last = np.array([t[-1].isascii() and t[-1].isalnum() for t in texts])
+    an_first = np.array([t[0].isascii() and t[0].isalnum() for t in texts])
+    space = (gap > 0.25 * size) & an_last[:-1] & an_first[1:]
+    parts = [texts[0]]
+    for k in range(1, len(texts)):
+        if dup[k - 1]:
+            continue
+        if space[k - 1]:
+            parts.append(" ")
+        parts.append(texts[k])
     return "".join(parts)
 
 

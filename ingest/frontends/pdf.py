@@ -193,29 +193,29 @@ def _chars(page, height: float) -> Units:
             text = "".join(chr(raw.FPDFText_GetUnicode(tp.raw, i) or 32) for i in range(n))
         # one call per character is PDFium's only way to its boxes; the loose box (font ascent to
         # descent) gives every character of a line the same height, which the line grouping wants
-        boxes = np.empty((n, 4))
-        tight = np.empty((n, 4))
         rect = raw.FS_RECTF()
         get = raw.FPDFText_GetLooseCharBox
-        get_tight = raw.FPDFText_GetCharBox
-        left, right, bottom, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+        h = tp.raw
+        flat: list[float] = []
+        ext = flat.extend
         for i in range(n):
-            get(tp.raw, i, rect)
-            boxes[i] = (rect.left, rect.top, rect.right, rect.bottom)
-            get_tight(tp.raw, i, left, right, bottom, top)
-            tight[i] = (left.value, top.value, right.value, bottom.value)
+            get(h, i, rect)
+            ext((rect.left, rect.top, rect.right, rect.bottom))
+        boxes = np.array(flat).reshape(n, 4)
+        # the loose box is wrong for some fonts (vertical labels in a narrow column get boxes 200 pt
+        # square): there the glyph's own box, made as tall as it is wide (an em square), is used instead
+        lw, lh = boxes[:, 2] - boxes[:, 0], boxes[:, 1] - boxes[:, 3]
+        med = float(np.median(lh[lh > 0])) if (lh > 0).any() else 10.0
+        bad = np.nonzero((lw > 2.5 * np.maximum(lh, 0.1)) | (lh > 4 * med))[0]
+        if bad.size:
+            left, right, bottom, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+            for i in bad:
+                raw.FPDFText_GetCharBox(h, int(i), left, right, bottom, top)
+                cy = (top.value + bottom.value) / 2
+                em = max(right.value - left.value, top.value - bottom.value) / 2
+                boxes[i] = (left.value, cy + em, right.value, cy - em)
     finally:
         tp.close()
-    # the loose box is wrong for some fonts (vertical labels in a narrow column get boxes 200 pt square):
-    # there the glyph's own box, made as tall as it is wide (an em square), is used instead
-    lw, lh = boxes[:, 2] - boxes[:, 0], boxes[:, 1] - boxes[:, 3]
-    tcx, tcy = (tight[:, 0] + tight[:, 2]) / 2, (tight[:, 1] + tight[:, 3]) / 2
-    tsize = np.maximum(tight[:, 2] - tight[:, 0], tight[:, 1] - tight[:, 3])
-    bad = (lw > 2.5 * np.maximum(lh, 0.1)) | (lh > 4 * np.maximum(tsize, 0.5 * np.median(lh))) | (tcx < boxes[:, 0]) | (tcx > boxes[:, 2]) | (tcy > boxes[:, 1]) \
-        | (tcy < boxes[:, 3])
-    if bad.any():
-        em = np.maximum(tight[bad, 2] - tight[bad, 0], tight[bad, 1] - tight[bad, 3]) / 2
-        boxes[bad] = np.stack([tight[bad, 0], tcy[bad] + em, tight[bad, 2], tcy[bad] - em], axis=1)
     chars = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
     # whitespace (including the spaces and line breaks PDFium generates) is layout, not text
     keep = ~np.isin(chars, (9, 10, 13, 32, 0xA0, 0x3000, 0xFFFE, 0xFFFF, 0)) & (boxes[:, 2] > boxes[:, 0])
@@ -278,32 +278,35 @@ def _bounds(raw, obj, m: np.ndarray, height: float):
 def _path(raw, obj, m: np.ndarray, height: float, h: list, v: list) -> None:
     fill, stroke = ctypes.c_int(), ctypes.c_int()
     raw.FPDFPath_GetDrawMode(obj, fill, stroke)
+    if not stroke.value:
+        # a filled shape is a line only when it is a thin bar (borders drawn as filled rectangles);
+        # larger fills are cell shading or backgrounds. Its bounds suffice.
+        box = _bounds(raw, obj, m, height)
+        if box is not None:
+            x0, y0, x1, y1 = box
+            w, hh = x1 - x0, y1 - y0
+            if min(w, hh) <= 2.5 and max(w, hh) >= 3.0:
+                if w >= hh:
+                    h.append(((y0 + y1) / 2, x0, x1))
+                else:
+                    v.append(((x0 + x1) / 2, y0, y1))
+        return
     n = raw.FPDFPath_CountSegments(obj)
     if n <= 0 or n > 10_000:
         return
     mm = _matrix(raw, obj) @ m
-    pts = np.empty((n, 3))
-    kinds = np.empty(n, int)
-    closes = np.zeros(n, bool)
+    flat: list[float] = []
+    kinds: list[int] = []
+    closes: list[int] = []
     x, y = ctypes.c_float(), ctypes.c_float()
     for i in range(n):
         seg = raw.FPDFPath_GetPathSegment(obj, i)
         raw.FPDFPathSegment_GetPoint(seg, x, y)
-        pts[i] = (x.value, y.value, 1.0)
-        kinds[i] = raw.FPDFPathSegment_GetType(seg)
-        closes[i] = bool(raw.FPDFPathSegment_GetClose(seg))
-    p = pts @ mm
+        flat.extend((x.value, y.value, 1.0))
+        kinds.append(raw.FPDFPathSegment_GetType(seg))
+        closes.append(raw.FPDFPathSegment_GetClose(seg))
+    p = np.array(flat).reshape(n, 3) @ mm
     px, py = p[:, 0], height - p[:, 1]
-    if not stroke.value:
-        # a filled shape is a line only when it is a thin bar (borders drawn as filled rectangles);
-        # larger fills are cell shading or backgrounds
-        w, hh = px.max() - px.min(), py.max() - py.min()
-        if min(w, hh) <= 2.5 and max(w, hh) >= 3.0:
-            if w >= hh:
-                h.append(((py.min() + py.max()) / 2, px.min(), px.max()))
-            else:
-                v.append(((px.min() + px.max()) / 2, py.min(), py.max()))
-        return
     start = 0
     for i in range(n):
         if kinds[i] == raw.FPDF_SEGMENT_MOVETO:
