@@ -170,114 +170,128 @@ def _is_latin(ch: str) -> bool:
     return ch.isascii() and ch.isalpha()
 
 
-def _lines(u: Units, idx: np.ndarray) -> list[np.ndarray]:
-    """Pieces -> lines (top to bottom), each sorted left to right: sorted by their vertical centre, a
-    new line starts where the centre moves down by more than half a piece's height."""
-    if idx.size == 0:
-        return []
-    cy = (u.top[idx] + u.bottom[idx]) / 2
-    o = np.argsort(cy, kind="stable")
-    order, cys = idx[o], cy[o]
-    hgt = np.maximum(u.bottom[order] - u.top[order], 0.1)
-    breaks = np.nonzero(np.diff(cys) > 0.5 * np.minimum(hgt[1:], hgt[:-1]))[0] + 1
-    out = []
-    for ln in np.split(order, breaks) if breaks.size else [order]:
-        out.append(ln[np.argsort(u.x0[ln], kind="stable")])
-    return out
-
-
-def _join(u: Units, line: np.ndarray) -> str:
-    """One line's pieces as text: no separator between CJK pieces or between a digit and a CJK
-    character (layout spacing); a space where two Latin letters or digits stand apart; the same glyph
-    painted twice on itself (fake bold) once."""
-    if line.size == 1:
-        return u.text[line[0]]
-    texts = [u.text[i] for i in line]
-    size = np.maximum(u.bottom[line] - u.top[line], 1.0)[1:]
-    gap = u.x0[line[1:]] - u.x1[line[:-1]]
-    dup = (np.abs(u.x0[line[1:]] - u.x0[line[:-1]]) < 0.3 * size) & np.array(
-        [a == b for a, b in zip(texts, texts[1:])])
-    an_last = np.array([t[-1].isascii() and t[-1].isalnum() for t in texts])
-    an_first = np.array([t[0].isascii() and t[0].isalnum() for t in texts])
-    space = (gap > 0.25 * size) & an_last[:-1] & an_first[1:]
-    parts = [texts[0]]
-    for k in range(1, len(texts)):
-        if dup[k - 1]:
-            continue
-        if space[k - 1]:
-            parts.append(" ")
-        parts.append(texts[k])
-    return "".join(parts)
-
-
-def _cell_text(u: Units, idx: np.ndarray) -> str:
-    """All lines of a box joined: a label or number wrapped inside its box is one text again."""
-    out = ""
-    for ln in _lines(u, idx):
-        s = _join(u, ln)
-        if out and s and _is_latin(out[-1]) and _is_latin(s[0]):
-            out += " "
-        out += s
-    return out
-
-
-def _conf_suffix(u: Units, idx: np.ndarray) -> str:
-    if u.conf is None or idx.size == 0:
-        return ""
-    return f", ocr {float(u.conf[idx].min()):.2f}"
-
-
 # --------------------------------------------------------------------------- one page
 def page_blocks(u: Units, rulings: Rulings, pno: int, table_no: list[int]) -> list[Block]:
     """Blocks of one page in reading order. ``table_no`` is the running table count of the document."""
-    tables = find_tables(rulings)
     n = len(u)
     cx = (u.x0 + u.x1) / 2
     cy = (u.top + u.bottom) / 2
-    free = np.ones(n, bool)
-    items: list[tuple[float, int, list[Block]]] = []
-    for t in tables:
+    key = np.full(n, -1, np.int64)  # the merged box a piece lies in (a page-wide id), -1: free text
+    placed: list[tuple[_Table, int, list[int]]] = []
+    base = 0
+    for t in find_tables(rulings):
+        nr, nc = t.region.shape
         x0, y0, x1, y1 = t.bbox
-        inside = free & (cx >= x0) & (cx <= x1) & (cy >= y0) & (cy <= y1)
-        idx = np.nonzero(inside)[0]
+        idx = np.nonzero((key < 0) & (cx >= x0) & (cx <= x1) & (cy >= y0) & (cy <= y1))[0]
         if idx.size == 0:
             continue  # a drawn frame without text (a box, a stamp outline)
-        free &= ~inside
-        blocks = _table_rows(u, t, idx, pno, table_no)
-        if blocks:
-            items.append((y0, 0, blocks))
-    items.extend(_free_lines(u, np.nonzero(free)[0], pno))
+        r = np.clip(np.searchsorted(t.ys, cy[idx]) - 1, 0, nr - 1)
+        c = np.clip(np.searchsorted(t.xs, cx[idx]) - 1, 0, nc - 1)
+        reg = t.region[r, c]
+        used = set(np.unique(reg).tolist())
+        # narrow empty columns are artefacts of doubled borders: drop them
+        keep_cols = [k for k in range(nc)
+                     if t.xs[k + 1] - t.xs[k] >= MIN_COL_WIDTH or used & set(t.region[:, k].tolist())]
+        # a table of one box per row spanning the whole width is a framed text, not a table
+        if all(len(set(t.region[rr, keep_cols].tolist())) == 1 for rr in range(nr)):
+            continue
+        key[idx] = base + reg
+        placed.append((t, base, keep_cols))
+        base += nr * nc
+    seg = _segments(u, key)
+    items: list[tuple[float, int, list[Block]]] = []
+    for t, b0, keep_cols in placed:
+        items.append((t.bbox[1], 0, _table_rows(t, b0, keep_cols, seg, pno, table_no)))
+    items.extend(_free_lines(seg, pno))
     items.sort(key=lambda x: (x[0], x[1]))
     return [b for _, _, bl in items for b in bl]
 
 
-def _table_rows(u: Units, t: _Table, idx: np.ndarray, pno: int, table_no: list[int]) -> list[Block]:
+@dataclass
+class _Segments:
+    """The page's pieces as runs of text: a run is a line of one box (tables) or a part of a free line
+    between wide gaps. Arrays are per run, in (box, line, x) order."""
+
+    text: list[str]
+    key: np.ndarray
+    line: np.ndarray
+    x0: np.ndarray
+    x1: np.ndarray
+    top: np.ndarray
+    bottom: np.ndarray
+    size: np.ndarray  # mean piece height of the run's line
+    conf: np.ndarray | None
+
+
+def _segments(u: Units, key: np.ndarray) -> _Segments:
+    """All pieces of a page grouped at once (one sort, one pass): by box, then into lines (sorted by
+    vertical centre, a new line where the centre moves down by more than half a piece's height), each
+    line left to right; free lines cut where the gap is wider than two character heights (never inside
+    a run of digits, so one number stays one cell). Joining: no separator between CJK pieces or between
+    a digit and a CJK character (layout spacing), a space where two Latin letters or digits stand
+    apart, a glyph painted twice on itself (fake bold) once."""
+    n = len(u)
+    if n == 0:
+        z = np.zeros(0)
+        return _Segments([], z.astype(np.int64), z.astype(np.int64), z, z, z, z, z, None)
+    cy = (u.top + u.bottom) / 2
+    hgt = np.maximum(u.bottom - u.top, 0.1)
+    o1 = np.lexsort((cy, key))
+    k1, c1, h1 = key[o1], cy[o1], hgt[o1]
+    newline = np.ones(n, bool)
+    newline[1:] = (k1[1:] != k1[:-1]) | (np.diff(c1) > 0.5 * np.minimum(h1[1:], h1[:-1]))
+    line_of = np.empty(n, np.int64)
+    line_of[o1] = np.cumsum(newline) - 1
+    o = np.lexsort((u.x0, line_of))
+    lo = line_of[o]
+    x0, x1, sz = u.x0[o], u.x1[o], np.maximum(hgt[o], 1.0)
+    n_lines = int(lo[-1]) + 1
+    line_size = np.bincount(lo, weights=sz, minlength=n_lines) / np.maximum(np.bincount(lo, minlength=n_lines), 1)
+    texts = [u.text[i] for i in o]
+    same = lo[1:] == lo[:-1]
+    gap = x0[1:] - x1[:-1]
+    an_last = np.fromiter((t[-1].isascii() and t[-1].isalnum() for t in texts), bool, n)
+    an_first = np.fromiter((t[0].isascii() and t[0].isalnum() for t in texts), bool, n)
+    eq = np.fromiter((a == b for a, b in zip(texts, texts[1:])), bool, n - 1)
+    dup = same & eq & (np.abs(x0[1:] - x0[:-1]) < 0.3 * sz[1:])
+    space = same & (gap > 0.25 * sz[1:]) & an_last[:-1] & an_first[1:]
+    cut = same & (key[o][1:] < 0) & (gap > 2.0 * line_size[lo[1:]])
+    start = np.ones(n, bool)
+    start[1:] = ~same | cut
+    out_text: list[str] = []
+    parts: list[str] = []
+    for p in range(n):
+        if start[p]:
+            if parts:
+                out_text.append("".join(parts))
+            parts = [texts[p]]
+        elif not dup[p - 1]:
+            if space[p - 1]:
+                parts.append(" ")
+            parts.append(texts[p])
+    out_text.append("".join(parts))
+    starts = np.nonzero(start)[0]
+    conf = None if u.conf is None else np.minimum.reduceat(u.conf[o], starts)
+    return _Segments(out_text, key[o][starts], lo[starts], np.minimum.reduceat(x0, starts),
+                     np.maximum.reduceat(x1, starts), np.minimum.reduceat(u.top[o], starts),
+                     np.maximum.reduceat(u.bottom[o], starts), line_size[lo[starts]], conf)
+
+
+def _table_rows(t: _Table, base: int, keep_cols: list[int], seg: _Segments, pno: int,
+                table_no: list[int]) -> list[Block]:
     nr, nc = t.region.shape
-    cx = (u.x0[idx] + u.x1[idx]) / 2
-    cy = (u.top[idx] + u.bottom[idx]) / 2
-    r = np.clip(np.searchsorted(t.ys, cy) - 1, 0, nr - 1)
-    c = np.clip(np.searchsorted(t.xs, cx) - 1, 0, nc - 1)
-    reg = t.region[r, c]
-    by_region: dict[int, np.ndarray] = {}
-    order = np.argsort(reg, kind="stable")
-    reg_sorted = reg[order]
-    bounds = np.nonzero(np.diff(reg_sorted))[0] + 1
-    for chunk in np.split(order, bounds):
-        if chunk.size:
-            by_region[int(reg[chunk[0]])] = idx[chunk]
-    # narrow empty columns are artefacts of doubled borders: drop them
-    keep_cols = [
-        k for k in range(nc)
-        if t.xs[k + 1] - t.xs[k] >= MIN_COL_WIDTH or any(int(t.region[rr, k]) in by_region for rr in range(nr))
-    ]
-    regions_used = {int(x) for x in t.region[:, keep_cols].ravel()}
-    # a table of one box per row spanning the whole width is a framed text, not a table
-    if all(len({int(x) for x in t.region[rr, keep_cols]}) == 1 for rr in range(nr)):
-        return [b for _, _, bl in _free_lines(u, idx, pno) for b in bl]
     table_no[0] += 1
     tno = table_no[0]
-    texts = {g: _cell_text(u, by_region[g]) for g in regions_used if g in by_region}
-    confs = {g: _conf_suffix(u, by_region[g]) for g in regions_used if g in by_region}
+    mine = np.nonzero((seg.key >= base) & (seg.key < base + nr * nc))[0]
+    texts: dict[int, str] = {}
+    low: dict[int, float] = {}
+    for i in mine:  # runs come in (box, line) order: a box's lines are joined in order
+        g = int(seg.key[i]) - base
+        prev = texts.get(g, "")
+        s = seg.text[i]
+        texts[g] = prev + (" " if prev and s and _is_latin(prev[-1]) and _is_latin(s[0]) else "") + s
+        if seg.conf is not None:
+            low[g] = min(low.get(g, 1.0), float(seg.conf[i]))
     # a merged box's own position is its first kept one (row-major): the rest are copies
     origin: dict[int, tuple[int, int]] = {}
     for rr in range(nr):
@@ -293,7 +307,9 @@ def _table_rows(u: Units, t: _Table, idx: np.ndarray, pno: int, table_no: list[i
             cells.append(texts.get(g, ""))
             copies.append(copy)
             loc = (f"page {pno}, table {tno}, row {rr + 1}, col {out_c + 1}, bbox {t.xs[k]:.0f},{t.ys[rr]:.0f},"
-                   f"{t.xs[k + 1]:.0f},{t.ys[rr + 1]:.0f}{confs.get(g, '')}")
+                   f"{t.xs[k + 1]:.0f},{t.ys[rr + 1]:.0f}")
+            if g in low:
+                loc += f", ocr {low[g]:.2f}"
             if copy:
                 loc += f" (merged, spans here {rr - o[0]},{out_c - o[1]})"
             locs.append(loc)
@@ -302,42 +318,35 @@ def _table_rows(u: Units, t: _Table, idx: np.ndarray, pno: int, table_no: list[i
     return out
 
 
-def _free_lines(u: Units, idx: np.ndarray, pno: int) -> list[tuple[float, int, list[Block]]]:
-    lines = _lines(u, idx)
-    if not lines:
+def _free_lines(seg: _Segments, pno: int) -> list[tuple[float, int, list[Block]]]:
+    free = np.nonzero(seg.key < 0)[0]
+    if free.size == 0:
         return []
-    right = max(float(u.x1[ln].max()) for ln in lines)
+    right = float(seg.x1[free].max())
     items: list[tuple[float, int, list[Block]]] = []
     prev = None  # the open paragraph: [block, x1, bottom]
-    for ln in lines:
-        top, bottom = float(u.top[ln].min()), float(u.bottom[ln].max())
-        x0, x1 = float(u.x0[ln].min()), float(u.x1[ln].max())
-        size = float(np.median(u.bottom[ln] - u.top[ln])) or 10.0
-        groups = _groups(u, ln, size)
-        if len(groups) > 1:
-            cells = [_join(u, g) for g in groups]
-            locs = [f"page {pno}, bbox {u.x0[g].min():.0f},{top:.0f},{u.x1[g].max():.0f},{bottom:.0f}"
-                    f"{_conf_suffix(u, g)}" for g in groups]
+    bounds = np.nonzero(np.diff(seg.line[free]))[0] + 1
+    for ln in np.split(free, bounds):
+        top, bottom = float(seg.top[ln].min()), float(seg.bottom[ln].max())
+        x0, x1 = float(seg.x0[ln].min()), float(seg.x1[ln].max())
+        size = float(seg.size[ln[0]]) or 10.0
+
+        def conf(i: int) -> str:
+            return "" if seg.conf is None else f", ocr {float(seg.conf[i]):.2f}"
+
+        if ln.size > 1:
+            cells = [seg.text[i] for i in ln]
+            locs = [f"page {pno}, bbox {seg.x0[i]:.0f},{top:.0f},{seg.x1[i]:.0f},{bottom:.0f}{conf(i)}" for i in ln]
             items.append((top, 1, [Block("tab", cells, locs, [False] * len(cells))]))
             prev = None
             continue
-        text = _join(u, ln)
+        text = seg.text[ln[0]]
         if prev is not None and prev[1] >= right - 1.5 * size and 0 <= top - prev[2] < 0.8 * size:
             prev[0].cells[0] += text  # a line wrapped by the layout, not a new paragraph
             prev[1], prev[2] = x1, bottom
             continue
-        block = Block("para", [text], [f"page {pno}, bbox {x0:.0f},{top:.0f},{x1:.0f},{bottom:.0f}"
-                                       f"{_conf_suffix(u, ln)}"], [False])
+        block = Block("para", [text], [f"page {pno}, bbox {x0:.0f},{top:.0f},{x1:.0f},{bottom:.0f}{conf(ln[0])}"],
+                      [False])
         prev = [block, x1, bottom]
         items.append((top, 1, [block]))
     return items
-
-
-def _groups(u: Units, line: np.ndarray, size: float) -> list[np.ndarray]:
-    """A line cut where the gap between pieces is wider than two character heights; never inside a run
-    of digits, so one number stays one cell."""
-    if line.size < 2:
-        return [line]
-    gaps = u.x0[line[1:]] - u.x1[line[:-1]]
-    cuts = np.nonzero(gaps > 2.0 * size)[0] + 1
-    return np.split(line, cuts) if cuts.size else [line]
