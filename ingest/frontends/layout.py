@@ -294,20 +294,24 @@ def _table_rows(t: _Table, base: int, keep_cols: list[int], seg: _Segments, pno:
             low[g] = min(low.get(g, 1.0), float(seg.conf[i]))
     # a merged box's own position is its first kept one (row-major): the rest are copies
     origin: dict[int, tuple[int, int]] = {}
-    for rr in range(nr):
-        for out_c, k in enumerate(keep_cols):
-            origin.setdefault(int(t.region[rr, k]), (rr, out_c))
+    for rr, row in enumerate(t.region[:, keep_cols].tolist()):
+        for out_c, g in enumerate(row):
+            origin.setdefault(g, (rr, out_c))
+    xs = [f"{x:.0f}" for x in t.xs]
+    ys = [f"{y:.0f}" for y in t.ys]
+    region = t.region.tolist()
     out = []
     for rr in range(nr):
         cells, locs, copies = [], [], []
+        row = region[rr]
+        head = f"page {pno}, table {tno}, row {rr + 1}, col "
         for out_c, k in enumerate(keep_cols):
-            g = int(t.region[rr, k])
+            g = row[k]
             o = origin[g]
             copy = o != (rr, out_c)
             cells.append(texts.get(g, ""))
             copies.append(copy)
-            loc = (f"page {pno}, table {tno}, row {rr + 1}, col {out_c + 1}, bbox {t.xs[k]:.0f},{t.ys[rr]:.0f},"
-                   f"{t.xs[k + 1]:.0f},{t.ys[rr + 1]:.0f}")
+            loc = f"{head}{out_c + 1}, bbox {xs[k]},{ys[rr]},{xs[k + 1]},{ys[rr + 1]}"
             if g in low:
                 loc += f", ocr {low[g]:.2f}"
             if copy:

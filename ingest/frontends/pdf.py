@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ctypes
 import io
+import re
 import time
 
 import numpy as np
@@ -64,8 +65,16 @@ def read_with_source(data: bytes) -> tuple[list[Block] | None, str | None, str |
         doc.close()
 
 
+# A font with a predefined CJK CMap (UniGB-UCS2-H, GBK-EUC-H, ...) rather than Identity-H: the kind of
+# non-embedded font whose one-glyph text objects PDFium drops. Hidden inside compressed object streams,
+# so a file with those is checked object by object too.
+_PREDEFINED_CMAP = re.compile(rb"/Encoding\s*/(?!Identity-)[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*-[HV]\b|/ObjStm")
+
+
 def _read_doc(doc, data: bytes) -> tuple[list[Block] | None, str | None, str | None]:
     from ingest.frontends import ocr
+
+    check_lost = _PREDEFINED_CMAP.search(data) is not None
 
     n_pages = len(doc)
     if n_pages > MAX_PAGES:
@@ -79,7 +88,7 @@ def _read_doc(doc, data: bytes) -> tuple[list[Block] | None, str | None, str | N
             raise PdfRefused(f"pdf: reading stopped at page {pno} of {n_pages}, over the {TIME_LIMIT_S:.0f} s limit")
         page = doc[pno - 1]
         try:
-            units, rulings, images, lost = page_geometry(page)
+            units, rulings, images, lost = page_geometry(page, check_lost)
             if lost:
                 units = _pdfminer_chars(data, pno)
             page_units = units
@@ -139,7 +148,7 @@ def _with_image_text(units: Units, o: Units, images: list[tuple[float, float, fl
 
 
 # --------------------------------------------------------------------------- PDFium geometry
-def page_geometry(page) -> tuple[Units, Rulings, list[tuple[float, float, float, float]], int]:
+def page_geometry(page, check_lost: bool = True) -> tuple[Units, Rulings, list[tuple[float, float, float, float]], int]:
     """(characters, ruling lines, picture boxes, text objects PDFium could not decode) of one page,
     top-left origin."""
     import pypdfium2.raw as raw
@@ -147,7 +156,7 @@ def page_geometry(page) -> tuple[Units, Rulings, list[tuple[float, float, float,
     _, height = page.get_size()
     units = _chars(page, height)
     h, v, images = [], [], []
-    lost = _walk(raw, page, height, h, v, images)
+    lost = _walk(raw, page, height, h, v, images, check_lost)
     rulings = Rulings(np.array(h, float).reshape(-1, 3), np.array(v, float).reshape(-1, 3))
     return units, rulings, images, lost
 
@@ -224,58 +233,80 @@ def _chars(page, height: float) -> Units:
                  height - boxes[idx, 3])
 
 
-def _walk(raw, page, height: float, h: list, v: list, images: list) -> int:
+def _walk(raw, page, height: float, h: list, v: list, images: list, check_lost: bool = True) -> int:
     """Ruling lines and picture boxes of a page, forms (XObjects) entered with their matrices; -> the
     number of text objects PDFium decoded to nothing although they hold a string (a lost glyph)."""
-    budget = [MAX_OBJECTS]
+    budget = MAX_OBJECTS
     lost = 0
     left, bottom, right, top = ctypes.c_float(), ctypes.c_float(), ctypes.c_float(), ctypes.c_float()
-    stack = [(None, raw.FPDFPage_CountObjects(page.raw), np.eye(3), page.raw)]
+    TEXT, PATH, IMAGE, FORM = raw.FPDF_PAGEOBJ_TEXT, raw.FPDF_PAGEOBJ_PATH, raw.FPDF_PAGEOBJ_IMAGE, raw.FPDF_PAGEOBJ_FORM
+    get_type, get_bounds = raw.FPDFPageObj_GetType, raw.FPDFPageObj_GetBounds
+    # (page or form, object count, matrix of its content (None: the page's own), getter)
+    stack = [(page.raw, raw.FPDFPage_CountObjects(page.raw), None, raw.FPDFPage_GetObject)]
     while stack:
-        form, count, m, handle = stack.pop()
+        parent, count, m, get = stack.pop()
+        budget -= count
+        if budget < 0:
+            h.clear()
+            v.clear()
+            return lost
         for k in range(count):
-            budget[0] -= 1
-            if budget[0] < 0:
-                h.clear()
-                v.clear()
-                return lost
-            obj = raw.FPDFPage_GetObject(handle, k) if form is None else raw.FPDFFormObj_GetObject(form, k)
-            t = raw.FPDFPageObj_GetType(obj)
-            if t == raw.FPDF_PAGEOBJ_TEXT:
+            obj = get(parent, k)
+            t = get_type(obj)
+            if t == TEXT:
+                if not check_lost:
+                    continue
                 # a single CJK glyph of a non-embedded CID font comes out zero-wide and textless
-                if raw.FPDFPageObj_GetBounds(obj, left, bottom, right, top) and right.value - left.value < 0.01:
+                if get_bounds(obj, left, bottom, right, top) and right.value - left.value < 0.01:
                     lost += 1
-            elif t == raw.FPDF_PAGEOBJ_PATH:
+            elif t == PATH:
                 _path(raw, obj, m, height, h, v)
-            elif t == raw.FPDF_PAGEOBJ_IMAGE:
+            elif t == IMAGE:
                 box = _bounds(raw, obj, m, height)
                 if box is not None:
                     images.append(box)
-            elif t == raw.FPDF_PAGEOBJ_FORM:
-                fm = _matrix(raw, obj) @ m
-                stack.append((obj, raw.FPDFFormObj_CountObjects(obj), fm, None))
+            elif t == FORM:
+                stack.append((obj, raw.FPDFFormObj_CountObjects(obj), _compose(_matrix(raw, obj), m),
+                              raw.FPDFFormObj_GetObject))
     return lost
 
 
-def _matrix(raw, obj) -> np.ndarray:
+Matrix = tuple[float, float, float, float, float, float]
+
+
+def _compose(inner: Matrix, outer: Matrix | None) -> Matrix:
+    """inner then outer (PDF row-vector convention)."""
+    if outer is None:
+        return inner
+    a, b, c, d, e, f = inner
+    A, B, C, D, E, F = outer
+    return (a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D, e * A + f * C + E, e * B + f * D + F)
+
+
+def _apply(m: Matrix | None, x: float, y: float) -> tuple[float, float]:
+    if m is None:
+        return x, y
+    return m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]
+
+
+def _matrix(raw, obj) -> Matrix:
     fs = raw.FS_MATRIX()
     if not raw.FPDFPageObj_GetMatrix(obj, fs):
-        return np.eye(3)
-    return np.array([[fs.a, fs.b, 0.0], [fs.c, fs.d, 0.0], [fs.e, fs.f, 1.0]])
+        return (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    return (fs.a, fs.b, fs.c, fs.d, fs.e, fs.f)
 
 
-def _bounds(raw, obj, m: np.ndarray, height: float):
+def _bounds(raw, obj, m: Matrix | None, height: float):
     left, bottom, right, top = ctypes.c_float(), ctypes.c_float(), ctypes.c_float(), ctypes.c_float()
     if not raw.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
         return None
-    pts = np.array([[left.value, bottom.value, 1.0], [right.value, top.value, 1.0]])
-    if m is not None and not np.allclose(m, np.eye(3)):
-        pts = pts @ m  # bounds of an object inside a form are in the form's space
-    xs, ys = pts[:, 0], height - pts[:, 1]
-    return float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())
+    # bounds of an object inside a form are in the form's space
+    xa, ya = _apply(m, left.value, bottom.value)
+    xb, yb = _apply(m, right.value, top.value)
+    return min(xa, xb), height - max(ya, yb), max(xa, xb), height - min(ya, yb)
 
 
-def _path(raw, obj, m: np.ndarray, height: float, h: list, v: list) -> None:
+def _path(raw, obj, m: Matrix | None, height: float, h: list, v: list) -> None:
     fill, stroke = ctypes.c_int(), ctypes.c_int()
     raw.FPDFPath_GetDrawMode(obj, fill, stroke)
     if not stroke.value:
@@ -294,27 +325,34 @@ def _path(raw, obj, m: np.ndarray, height: float, h: list, v: list) -> None:
     n = raw.FPDFPath_CountSegments(obj)
     if n <= 0 or n > 10_000:
         return
-    mm = _matrix(raw, obj) @ m
-    flat: list[float] = []
-    kinds: list[int] = []
-    closes: list[int] = []
+    if n == 2:  # one straight stroke (most table borders): its bounds are the line, however thick
+        box = _bounds(raw, obj, m, height)
+        if box is not None:
+            x0, y0, x1, y1 = box
+            w, hh = x1 - x0, y1 - y0
+            if min(w, hh) <= 3.0 and max(w, hh) >= 3.0:
+                if w >= hh:
+                    h.append(((y0 + y1) / 2, x0, x1))
+                else:
+                    v.append(((x0 + x1) / 2, y0, y1))
+        return
+    mm = _compose(_matrix(raw, obj), m)
     x, y = ctypes.c_float(), ctypes.c_float()
+    MOVETO, LINETO = raw.FPDF_SEGMENT_MOVETO, raw.FPDF_SEGMENT_LINETO
+    start = prev = None
     for i in range(n):
         seg = raw.FPDFPath_GetPathSegment(obj, i)
         raw.FPDFPathSegment_GetPoint(seg, x, y)
-        flat.extend((x.value, y.value, 1.0))
-        kinds.append(raw.FPDFPathSegment_GetType(seg))
-        closes.append(raw.FPDFPathSegment_GetClose(seg))
-    p = np.array(flat).reshape(n, 3) @ mm
-    px, py = p[:, 0], height - p[:, 1]
-    start = 0
-    for i in range(n):
-        if kinds[i] == raw.FPDF_SEGMENT_MOVETO:
-            start = i
-        elif kinds[i] == raw.FPDF_SEGMENT_LINETO and i > 0:
-            _segment(px[i - 1], py[i - 1], px[i], py[i], h, v)
-        if closes[i]:
-            _segment(px[i], py[i], px[start], py[start], h, v)
+        px, py = _apply(mm, x.value, y.value)
+        pt = (px, height - py)
+        kind = raw.FPDFPathSegment_GetType(seg)
+        if kind == MOVETO:
+            start = pt
+        elif kind == LINETO and prev is not None:
+            _segment(prev[0], prev[1], pt[0], pt[1], h, v)
+        if raw.FPDFPathSegment_GetClose(seg) and start is not None:
+            _segment(pt[0], pt[1], start[0], start[1], h, v)
+        prev = pt
 
 
 def _segment(x0: float, y0: float, x1: float, y1: float, h: list, v: list) -> None:
