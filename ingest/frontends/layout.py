@@ -87,13 +87,6 @@ def _snap(values: np.ndarray) -> np.ndarray:
     return np.bincount(groups, weights=v) / np.bincount(groups)
 
 
-def _find(parent: np.ndarray, i: int) -> int:
-    while parent[i] != i:
-        parent[i] = parent[parent[i]]
-        i = parent[i]
-    return i
-
-
 def find_tables(rulings: Rulings) -> list[_Table]:
     h, v = rulings.h, rulings.v
     if len(h) < 2 or len(v) < 2 or len(h) + len(v) > MAX_SEGMENTS:
@@ -105,13 +98,18 @@ def find_tables(rulings: Rulings) -> list[_Table]:
         & (h[:, None, 0] >= v[None, :, 1] - SNAP)
         & (h[:, None, 0] <= v[None, :, 2] + SNAP)
     )
-    nh = len(h)
-    parent = np.arange(nh + len(v))
-    for i, j in zip(*np.nonzero(touch)):
-        a, b = _find(parent, int(i)), _find(parent, nh + int(j))
-        if a != b:
-            parent[a] = b
-    roots = np.array([_find(parent, i) for i in range(len(parent))])
+    nh, nv = len(h), len(v)
+    # connected sets of lines: each line takes the smallest label among the lines it touches, until
+    # nothing changes (a table's lines are a few hops apart)
+    big = nh + nv
+    lab_h, lab_v = np.arange(nh), np.arange(nh, nh + nv)
+    for _ in range(big):
+        new_h = np.minimum(lab_h, np.where(touch, lab_v[None, :], big).min(axis=1))
+        new_v = np.minimum(lab_v, np.where(touch, new_h[:, None], big).min(axis=0))
+        if (new_h == lab_h).all() and (new_v == lab_v).all():
+            break
+        lab_h, lab_v = new_h, new_v
+    roots = np.concatenate([lab_h, lab_v])
     tables = []
     for root in np.unique(roots):
         hs, vs = h[roots[:nh] == root], v[roots[nh:] == root]
@@ -140,28 +138,28 @@ def _grid(xs: np.ndarray, ys: np.ndarray, hs: np.ndarray, vs: np.ndarray) -> _Ta
     nr, nc = len(ys) - 1, len(xs) - 1
     ymid = (ys[:-1] + ys[1:]) / 2
     xmid = (xs[:-1] + xs[1:]) / 2
-    # vwall[r, k]: a vertical line at inner boundary xs[k] (k = 1..nc-1) crosses the middle of row r
-    vwall = np.zeros((nr, nc + 1), bool)
-    for x, y0, y1 in vs:
-        k = int(np.argmin(np.abs(xs - x)))
-        vwall[:, k] |= (ymid >= y0 - SNAP) & (ymid <= y1 + SNAP)
+    # vwall[r, k]: a vertical line at boundary xs[k] crosses the middle of row r (hwall likewise)
+    vwall = np.zeros((nc + 1, nr), bool)
+    kv = np.abs(xs[None, :] - vs[:, :1]).argmin(axis=1)
+    np.logical_or.at(vwall, kv, (ymid[None, :] >= vs[:, 1:2] - SNAP) & (ymid[None, :] <= vs[:, 2:3] + SNAP))
     hwall = np.zeros((nr + 1, nc), bool)
-    for y, x0, x1 in hs:
-        k = int(np.argmin(np.abs(ys - y)))
-        hwall[k, :] |= (xmid >= x0 - SNAP) & (xmid <= x1 + SNAP)
-    parent = np.arange(nr * nc)
-    for r in range(nr):
-        for c in range(nc):
-            i = r * nc + c
-            if c + 1 < nc and not vwall[r, c + 1]:
-                a, b = _find(parent, i), _find(parent, i + 1)
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
-            if r + 1 < nr and not hwall[r + 1, c]:
-                a, b = _find(parent, i), _find(parent, i + nc)
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
-    region = np.array([_find(parent, i) for i in range(nr * nc)]).reshape(nr, nc)
+    kh = np.abs(ys[None, :] - hs[:, :1]).argmin(axis=1)
+    np.logical_or.at(hwall, kh, (xmid[None, :] >= hs[:, 1:2] - SNAP) & (xmid[None, :] <= hs[:, 2:3] + SNAP))
+    join_right = ~vwall.T[:, 1:nc]  # (r, c) and (r, c+1) are one box
+    join_down = ~hwall[1:nr, :]  # (r, c) and (r+1, c) are one box
+    # every position takes the smallest flat index of its box (its top-left position for a rectangle)
+    region = np.arange(nr * nc).reshape(nr, nc)
+    for _ in range(nr * nc):
+        a = region.copy()
+        m = np.minimum(a[:, :-1], a[:, 1:])
+        a[:, :-1] = np.where(join_right, m, a[:, :-1])
+        a[:, 1:] = np.where(join_right, np.minimum(a[:, 1:], m), a[:, 1:])
+        m = np.minimum(a[:-1, :], a[1:, :])
+        a[:-1, :] = np.where(join_down, np.minimum(a[:-1, :], m), a[:-1, :])
+        a[1:, :] = np.where(join_down, np.minimum(a[1:, :], m), a[1:, :])
+        if (a == region).all():
+            break
+        region = a
     return _Table(xs, ys, region)
 
 
