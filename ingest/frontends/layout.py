@@ -205,6 +205,9 @@ def page_blocks(u: Units, rulings: Rulings, pno: int, table_no: list[int]) -> li
     return [b for _, _, bl in items for b in bl]
 
 
+_ASCII_ALNUM = np.array([chr(i).isalnum() for i in range(128)])
+
+
 @dataclass
 class _Segments:
     """The page's pieces as runs of text: a run is a line of one box (tables) or a part of a free line
@@ -246,28 +249,49 @@ def _segments(u: Units, key: np.ndarray) -> _Segments:
     n_lines = int(lo[-1]) + 1
     line_size = np.bincount(lo, weights=sz, minlength=n_lines) / np.maximum(np.bincount(lo, minlength=n_lines), 1)
     texts = [u.text[i] for i in o]
+    joined = "".join(texts)
+    single = len(joined) == n  # every piece one character (the text layer; OCR pieces too)
+    if single:
+        codes = np.frombuffer(joined.encode("utf-32-le"), dtype="<u4")
+        alnum = (codes < 128) & _ASCII_ALNUM[np.minimum(codes, 127)]
+        an_last = an_first = alnum
+        eq = codes[1:] == codes[:-1]
+    else:
+        an_last = np.fromiter((t[-1].isascii() and t[-1].isalnum() for t in texts), bool, n)
+        an_first = np.fromiter((t[0].isascii() and t[0].isalnum() for t in texts), bool, n)
+        eq = np.fromiter((a == b for a, b in zip(texts, texts[1:])), bool, n - 1)
     same = lo[1:] == lo[:-1]
     gap = x0[1:] - x1[:-1]
-    an_last = np.fromiter((t[-1].isascii() and t[-1].isalnum() for t in texts), bool, n)
-    an_first = np.fromiter((t[0].isascii() and t[0].isalnum() for t in texts), bool, n)
-    eq = np.fromiter((a == b for a, b in zip(texts, texts[1:])), bool, n - 1)
     dup = same & eq & (np.abs(x0[1:] - x0[:-1]) < 0.3 * sz[1:])
-    space = same & (gap > 0.25 * sz[1:]) & an_last[:-1] & an_first[1:]
+    space = same & (gap > 0.25 * sz[1:]) & an_last[:-1] & an_first[1:] & ~dup
     cut = same & (key[o][1:] < 0) & (gap > 2.0 * line_size[lo[1:]])
     start = np.ones(n, bool)
     start[1:] = ~same | cut
-    out_text: list[str] = []
-    parts: list[str] = []
-    for p in range(n):
-        if start[p]:
-            if parts:
-                out_text.append("".join(parts))
-            parts = [texts[p]]
-        elif not dup[p - 1]:
-            if space[p - 1]:
-                parts.append(" ")
-            parts.append(texts[p])
-    out_text.append("".join(parts))
+    if single:
+        # the page's text in one array: kept characters, a space before those that need one
+        keep = np.ones(n, bool)
+        keep[1:] = ~dup
+        space_before = np.zeros(n, bool)
+        space_before[1:] = space & ~cut
+        count = keep * (1 + space_before)
+        end = np.cumsum(count)
+        buf = np.full(int(end[-1]), 32, dtype="<u4")
+        buf[(end - 1)[keep]] = codes[keep]
+        text_all = buf.tobytes().decode("utf-32-le")
+        offs = (end - count)[start].tolist() + [len(text_all)]
+        out_text = [text_all[a:b] for a, b in zip(offs, offs[1:])]
+    else:
+        out_text, parts = [], []
+        for p in range(n):
+            if start[p]:
+                if parts:
+                    out_text.append("".join(parts))
+                parts = [texts[p]]
+            elif not dup[p - 1]:
+                if space[p - 1]:
+                    parts.append(" ")
+                parts.append(texts[p])
+        out_text.append("".join(parts))
     starts = np.nonzero(start)[0]
     conf = None if u.conf is None else np.minimum.reduceat(u.conf[o], starts)
     return _Segments(out_text, key[o][starts], lo[starts], np.minimum.reduceat(x0, starts),
