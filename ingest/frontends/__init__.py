@@ -102,7 +102,8 @@ def text_sources(docs: pl.DataFrame, grid: pl.DataFrame) -> pl.DataFrame:
     """doc_id -> text_source: 'ocr' (every line recognised from images), 'text_layer+ocr' (a PDF with
     both), 'text_layer' (a PDF's own text), 'converted' (legacy Office through LibreOffice) or 'text'
     (txt, md, html, docx: the document's characters themselves)."""
-    per_doc = grid.group_by("doc_id").agg(
+    # blank cells carry no score: only what was read counts
+    per_doc = grid.filter(pl.col("raw_text").fill_null("") != "").group_by("doc_id").agg(
         pl.col("locator").str.contains(_OCR_IN_LOCATOR).any().alias("any_ocr"),
         pl.col("locator").str.contains(_OCR_IN_LOCATOR).all().alias("all_ocr"),
     )

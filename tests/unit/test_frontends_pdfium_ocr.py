@@ -208,17 +208,19 @@ def test_text_source_and_low_confidence_warning():
 
     docs = pl.DataFrame({"doc_id": [1, 2, 3, 4], "source_format": ["pdf", "pdf", "png", "html"]})
     grid = pl.DataFrame({
-        "doc_id": [1, 1, 2, 3, 4],
+        "doc_id": [1, 1, 2, 3, 4, 3],
+        "raw_text": ["a", "b", "c", "d", "e", ""],
         "locator": ["page 1, bbox 1,2,3,4", "page 2, bbox 1,2,3,4, ocr 0.97", "page 1, bbox 1,1,1,1",
-                    "page 1, table 1, row 1, col 1, bbox 0,0,9,9, ocr 0.55", "table 1, row 1, col 1"],
+                    "page 1, table 1, row 1, col 1, bbox 0,0,9,9, ocr 0.55", "table 1, row 1, col 1",
+                    "page 1, table 1, row 1, col 2, bbox 9,0,19,9"],  # a blank box: no score
     })
     got = dict(text_sources(docs, grid).sort("doc_id").iter_rows())
     assert got == {1: "text_layer+ocr", 2: "text_layer", 3: "ocr", 4: "text"}
     cells = pl.DataFrame({"doc_id": [3, 3], "table_id": ["t3", "t3"], "row_key": ["granted", "granted"],
                           "raw_text": ["12", "7"],
-                          "locator": ["page 1, table 1, row 4, col 4, bbox 0,0,9,9, ocr 0.55",
+                          "locator": ["page 1, table 1, row 4, col 4, bbox 0,0,9,9, ocr 0.45",
                                       "page 1, table 1, row 4, col 5, bbox 9,0,19,9, ocr 0.99 (merged, spans here 0,1)"]})
-    assert cells.select(ocr_confidence_expr())["locator"].to_list() == [0.55, 0.99]
+    assert cells.select(ocr_confidence_expr())["locator"].to_list() == [0.45, 0.99]
     w = ocr_warnings(cells)
     assert w["code"].to_list() == ["ocr_low_confidence"] and w["raw_text"].to_list() == ["12"]
     assert w["severity"].to_list() == ["warn"]
