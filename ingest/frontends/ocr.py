@@ -158,15 +158,17 @@ def _reread_empty_boxes(img: np.ndarray, u: Units, rulings: Rulings, scale: floa
                  np.concatenate(conf))
 
 
-_CONFUSABLE = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "|": "1"})
+# shapes the recogniser reads in place of digits: a small 0 as 。, 〇 or O; a 1 as I, l or |
+_CONFUSABLE = str.maketrans({"O": "0", "o": "0", "。": "0", "〇": "0", "○": "0", "I": "1", "l": "1", "|": "1"})
+_CONFUSABLE_CHARS = "Oo。〇○Il|"
 
 
 def _as_number(s: str, score: float) -> tuple[str, float]:
-    """A recognised box that is a number but for letters the recogniser confuses with digits (``O`` for
-    0, ``I``/``l`` for 1) reads as that number, with its confidence capped below ``MIN_CONFIDENCE``:
+    """A recognised box that is a number but for shapes the recogniser confuses with digits (``O`` or
+    ``。`` for 0, ``I``/``l`` for 1) reads as that number, with its confidence capped below ``MIN_CONFIDENCE``:
     the value is kept and warned about, never silently trusted."""
     t = s.strip()
-    if t and any(c in "OoIl|" for c in t) and all(c.isdigit() or c in "OoIl|.," for c in t):
+    if t and any(c in _CONFUSABLE_CHARS for c in t) and all(c.isdigit() or c in _CONFUSABLE_CHARS + ".," for c in t):
         return t.translate(_CONFUSABLE), min(score, MIN_CONFIDENCE - 0.01)
     return s, score
 
