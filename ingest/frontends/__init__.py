@@ -9,7 +9,10 @@
 
 Formats: txt/md (``text``: decoded text, parsed here, vectorised); html, docx, pdf (``html``, ``docx``,
 ``pdf``: read from the bytes in the decode stage into blocks - paragraphs and expanded table rows, see
-``rows`` - stored as JSON in ``text`` and turned into the frames here).
+``rows`` - stored as JSON in ``text`` and turned into the frames here); png/jpeg/tiff report images
+(``ocr``) and PDF pages without text go through OCR into the same blocks (``layout`` builds the grid
+from positioned text and ruling lines for both); doc/xls (OLE2: Word/WPS, Excel/ET) through LibreOffice
+when installed (``office``).
 
 A front end never guesses a value: it only reports what is printed and where.
 """

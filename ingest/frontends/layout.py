@@ -206,6 +206,7 @@ def page_blocks(u: Units, rulings: Rulings, pno: int, table_no: list[int]) -> li
 
 
 _ASCII_ALNUM = np.array([chr(i).isalnum() for i in range(128)])
+_ASCII_ALPHA = np.array([chr(i).isalpha() for i in range(128)])
 
 
 @dataclass
@@ -255,15 +256,21 @@ def _segments(u: Units, key: np.ndarray) -> _Segments:
         codes = np.frombuffer(joined.encode("utf-32-le"), dtype="<u4")
         alnum = (codes < 128) & _ASCII_ALNUM[np.minimum(codes, 127)]
         an_last = an_first = alnum
+        al_last = al_first = (codes < 128) & _ASCII_ALPHA[np.minimum(codes, 127)]
         eq = codes[1:] == codes[:-1]
     else:
         an_last = np.fromiter((t[-1].isascii() and t[-1].isalnum() for t in texts), bool, n)
         an_first = np.fromiter((t[0].isascii() and t[0].isalnum() for t in texts), bool, n)
+        al_last = np.fromiter((t[-1].isascii() and t[-1].isalpha() for t in texts), bool, n)
+        al_first = np.fromiter((t[0].isascii() and t[0].isalpha() for t in texts), bool, n)
         eq = np.fromiter((a == b for a, b in zip(texts, texts[1:])), bool, n - 1)
     same = lo[1:] == lo[:-1]
     gap = x0[1:] - x1[:-1]
     dup = same & eq & (np.abs(x0[1:] - x0[:-1]) < 0.3 * sz[1:])
-    space = same & (gap > 0.25 * sz[1:]) & an_last[:-1] & an_first[1:] & ~dup
+    # a word space is about a quarter em; next to a letter a smaller gap already is one (loose
+    # boxes abut inside a word), between two digits it takes the full quarter (a number never splits)
+    space_gap = np.where(al_last[:-1] | al_first[1:], 0.12, 0.25) * sz[1:]
+    space = same & (gap > space_gap) & an_last[:-1] & an_first[1:] & ~dup
     cut = same & (key[o][1:] < 0) & (gap > 2.0 * line_size[lo[1:]])
     start = np.ones(n, bool)
     start[1:] = ~same | cut

@@ -224,3 +224,24 @@ def test_text_source_and_low_confidence_warning():
     w = ocr_warnings(cells)
     assert w["code"].to_list() == ["ocr_low_confidence"] and w["raw_text"].to_list() == ["12"]
     assert w["severity"].to_list() == ["warn"]
+
+
+def test_pdf_page_with_a_pasted_picture_of_a_table(monkeypatch):
+    """A typed page whose table is a picture: the text layer plus OCR of the picture ('text_layer+ocr')."""
+    import pypdfium2 as pdfium
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    monkeypatch.setenv("OGI_OCR", "1")
+    picture = pdfium.PdfDocument(_ruled_digits_pdf())[0].render(scale=3).to_pil().convert("L")
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=(400, 400))
+    c.setFont("Helvetica", 12)
+    c.drawString(30, 370, "Annual report 2023")
+    c.drawImage(ImageReader(picture), 0, 80, width=400, height=200)
+    c.showPage()
+    c.save()
+    blocks, problem, source = read_with_source(buf.getvalue())
+    assert problem is None and source == "text_layer+ocr"
+    assert blocks[0].cells == ["Annual report 2023"]
+    assert ["Rules", "4119", "195"] in [b.cells for b in blocks if b.kind == "tab"]
