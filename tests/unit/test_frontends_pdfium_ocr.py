@@ -245,3 +245,22 @@ def test_pdf_page_with_a_pasted_picture_of_a_table(monkeypatch):
     assert problem is None and source == "text_layer+ocr"
     assert blocks[0].cells == ["Annual report 2023"]
     assert ["Rules", "4119", "195"] in [b.cells for b in blocks if b.kind == "tab"]
+
+
+def test_sample_scanned_report_reads_back_its_truth(monkeypatch):
+    """The sample data's scanned report (two pictures of printed pages, CJK, 7 pt table text): every
+    table cell of its truth read right by OCR (about 18 s)."""
+    import json
+
+    from ingest.frontends import rows
+    from tests.unit.test_frontends_common import compare, parse_one
+
+    monkeypatch.setenv("OGI_OCR", "1")
+    repo = Path(__file__).resolve().parents[2]
+    truth = json.loads((repo / "sample_data" / "truth_scanned.jsonl").read_text(encoding="utf-8"))
+    blocks, problem, source = read_with_source((repo / "sample_data" / "landing" / "scanned" /
+                                                "scanned_report.pdf").read_bytes())
+    assert problem is None and source == "ocr"
+    batch = parse_one("pdf", rows.dumps(blocks))
+    n_truth, n_pred, correct = compare(batch, truth)
+    assert n_truth == n_pred == correct
