@@ -44,6 +44,11 @@ def sniff_format(head: bytes, path: Path | BinaryIO | None = None) -> str:
     """Format from the first bytes, never from the extension."""
     if head.startswith(b"%PDF-"):
         return "pdf"
+    image = _image_format(head)
+    if image is not None:
+        return image
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return _ole2_format(head, path)
     if head.startswith(b"PK\x03\x04"):
         if path is not None and _zip_has_word_document(path):
             return "docx"
@@ -64,6 +69,29 @@ def sniff_format(head: bytes, path: Path | BinaryIO | None = None) -> str:
     if has_pipe_table or (has_headings and not has_tab_rows):
         return "md"
     return "txt"
+
+
+# Report images read by OCR (issue 13): magic bytes of PNG, JPEG and TIFF (both byte orders).
+_IMAGE_MAGIC = ((b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpeg"), (b"II*\x00", "tiff"), (b"MM\x00*", "tiff"))
+
+
+def _image_format(head: bytes) -> str | None:
+    return next((fmt for magic, fmt in _IMAGE_MAGIC if head.startswith(magic)), None)
+
+
+def _ole2_format(head: bytes, path: Path | None) -> str:
+    """Legacy Office compound file: 'doc' (Word/WPS) or 'xls' (Excel/ET) from its stream names."""
+    from ingest.frontends.office import ole2_kind
+
+    data = head
+    if path is not None:
+        try:
+            with path.open("rb") as fh:
+                data = fh.read(1 << 20)
+        except OSError:
+            pass
+    kind = ole2_kind(data)
+    return kind if kind in ("doc", "xls") else "unknown"
 
 
 def _peek_text(head: bytes) -> str | None:

@@ -13,7 +13,7 @@ import polars as pl
 
 from ingest import PARSER_VERSION
 from ingest.channels import channel_facts
-from ingest.frontends import build
+from ingest.frontends import build, ocr_confidence_expr, ocr_warnings, text_sources
 from ingest.metadata import layout_markers, metadata_frame
 from ingest.narrative import extract_narrative, partial_period, sentences_frame
 from ingest.schemas import RAW_TABLES, conform, empty_frame
@@ -74,6 +74,11 @@ def parse_documents(docs: pl.DataFrame) -> ParsedBatch:
         mapped = pool.submit(map_tables, grid)
         narrative, partial, line_counts, meta = _from_lines(lines)
         tables = mapped.result()
+    # issue 13: a value read by OCR below the documented confidence is a warning (the report is partial)
+    low = ocr_warnings(tables.cells)
+    if not low.is_empty():
+        warn = tables.warnings
+        tables.warnings = pl.concat([warn, low.select(warn.columns).cast(dict(warn.schema))])
     warn_counts = (
         tables.warnings.filter(pl.col("severity") == "warn")
         .group_by("doc_id")
@@ -87,6 +92,7 @@ def parse_documents(docs: pl.DataFrame) -> ParsedBatch:
         .join(line_counts, on="doc_id", how="left")
         .join(warn_counts, on="doc_id", how="left")
         .join(narrative.group_by("doc_id").agg(pl.len().alias("n_narrative")), on="doc_id", how="left")
+        .join(text_sources(docs, grid), on="doc_id", how="left")
         .with_columns(
             pl.col("has_t2", "has_t3", "has_t4", "period_partial").fill_null(False),
             pl.col("v2019_headings", "n_warn", "n_narrative").fill_null(0),
@@ -173,7 +179,7 @@ def parse_documents(docs: pl.DataFrame) -> ParsedBatch:
     # only the columns raw.table_cells keeps: the mapper's cells carry many working columns
     cell_columns = ["doc_id", *(c for c in RAW_TABLES["table_cells"] if c in tables.cells.columns)]
     cells = tables.cells.lazy().select(cell_columns).join(ids.lazy(), on="doc_id").collect()
-    cells = cells.with_columns(pl.lit(False).alias("is_derived"))
+    cells = cells.with_columns(pl.lit(False).alias("is_derived"), ocr_confidence_expr().alias("ocr_confidence"))
     facts = narrative.join(ids, on="doc_id")
     warnings = pl.concat([tables.warnings, _version_mismatches(kept, tables.warnings)]).join(ids, on="doc_id")
     return ParsedBatch(

@@ -68,6 +68,8 @@ REPORTS = {
     "county": pl.String,
     "admin_level": pl.String,  # central | province | city | county | township | unknown
     "agency_kind": pl.String,  # government | department | institution | township
+    # added by issue #13: ocr | text_layer+ocr | text_layer | converted | text (see ingest/frontends)
+    "text_source": pl.String,
 }
 
 # Long-form table facts: report x table x row x column, one row per placed cell.
@@ -85,6 +87,7 @@ TABLE_CELLS = {
     "unit_assumed": pl.Boolean,
     "is_derived": pl.Boolean,
     "locator": pl.String,  # e.g. 'line 57, cell 3'
+    "ocr_confidence": pl.Float64,  # issue #13: lowest recognition score in the cell; NULL when not OCR
 }
 
 # Figures stated in sentences.

@@ -145,6 +145,7 @@ final as (
         agency_name_source,
         agency_canonical_name,
         agency_kind,
+        text_source,
         report_year_source,
         line_count
 
