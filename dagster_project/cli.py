@@ -226,20 +226,23 @@ def _cmd_run(args: argparse.Namespace) -> int:
         # refused before anything is written: a typo must not mark every known file absent
         print(f"ogi run: {problem}", file=sys.stderr)
         return 2
-    started_at = datetime.now(timezone.utc)
-    started = time.perf_counter()
+    from ingest.warehouse import serving_path_for, warehouse_lock
+
     home = Path(args.dagster_home) if args.dagster_home else Path(os.environ.get("DAGSTER_HOME") or PROJECT_DAGSTER_HOME)
     print(f"ogi run: recording the run in the Dagster instance {home}", file=sys.stderr)
-    ok = run_pipeline(landing, warehouse, log_level=args.log_level, dagster_home=home)
-    if not ok:
-        print("ogi run: the pipeline failed (see the step errors above)", file=sys.stderr)
-        return 1
-    from ingest.warehouse import serving_path_for
-
-    serving = serving_path_for(warehouse)
-    kept = serving.exists() and serving.stat().st_mtime < started_at.timestamp()
-    print_summary(landing.resolve(), warehouse.resolve(), time.perf_counter() - started, started_at, skipped_marts=kept,
-                  dagster_home=home)
+    # one writer: the lock is held until the summary below has closed its connections to the warehouse
+    with warehouse_lock(warehouse, on_wait=lambda: print(
+            f"ogi run: another run is writing {warehouse}; waiting for it to finish", file=sys.stderr, flush=True)):
+        started_at = datetime.now(timezone.utc)
+        started = time.perf_counter()
+        ok = run_pipeline(landing, warehouse, log_level=args.log_level, dagster_home=home)
+        if not ok:
+            print("ogi run: the pipeline failed (see the step errors above)", file=sys.stderr)
+            return 1
+        serving = serving_path_for(warehouse)
+        kept = serving.exists() and serving.stat().st_mtime < started_at.timestamp()
+        print_summary(landing.resolve(), warehouse.resolve(), time.perf_counter() - started, started_at,
+                      skipped_marts=kept, dagster_home=home)
     return 0
 
 
@@ -247,6 +250,7 @@ def _cmd_forget(args: argparse.Namespace) -> int:
     """Remove every report whose bytes are under ``--landing`` from the warehouse, then rebuild the
     marts and the serving copy from what is left (no landing folder is read for that)."""
     from dagster_project.maintenance import forget_contents, landing_contents
+    from ingest.warehouse import warehouse_lock
 
     landing = Path(args.landing).resolve()
     warehouse = Path(args.warehouse).resolve()
@@ -258,20 +262,23 @@ def _cmd_forget(args: argparse.Namespace) -> int:
         print(f"ogi forget: warehouse {warehouse} does not exist; nothing was changed", file=sys.stderr)
         return 2
     shas = landing_contents(landing)
-    removed = forget_contents(warehouse, shas, dry_run=args.dry_run)
-    verb = "would remove" if args.dry_run else "removed"
-    print(f"ogi forget: {verb} {removed['files']} file version(s) and {removed['reports']} report(s) "
-          f"whose bytes are under {landing} from {warehouse}")
-    if args.dry_run or not removed["files"]:
-        return 0
-    from dagster_project.definitions import defs
-
-    ingest = {"raw/landed_files", "stage/decoded_documents", "stage/parsed_facts", "raw/source_files",
-              "raw/reports", "raw/table_cells", "raw/narrative_facts", "raw/parse_warnings", "raw/ref_row_keys"}
-    keys = [k for k in defs.resolve_all_asset_keys() if k.to_user_string() not in ingest]
     home = Path(args.dagster_home) if args.dagster_home else Path(os.environ.get("DAGSTER_HOME") or PROJECT_DAGSTER_HOME)
-    # the landing path is not read by the selected assets; the warehouse's own folder is a valid stand-in
-    ok = run_pipeline(warehouse.parent, warehouse, dagster_home=home, asset_selection=keys)
+    # the same one-writer lock as a run: the deletes and the rebuild see no refresh in between
+    with warehouse_lock(warehouse, on_wait=lambda: print(
+            f"ogi forget: another run is writing {warehouse}; waiting for it to finish", file=sys.stderr, flush=True)):
+        removed = forget_contents(warehouse, shas, dry_run=args.dry_run)
+        verb = "would remove" if args.dry_run else "removed"
+        print(f"ogi forget: {verb} {removed['files']} file version(s) and {removed['reports']} report(s) "
+              f"whose bytes are under {landing} from {warehouse}")
+        if args.dry_run or not removed["files"]:
+            return 0
+        from dagster_project.definitions import defs
+
+        ingest = {"raw/landed_files", "stage/decoded_documents", "stage/parsed_facts", "raw/source_files",
+                  "raw/reports", "raw/table_cells", "raw/narrative_facts", "raw/parse_warnings", "raw/ref_row_keys"}
+        keys = [k for k in defs.resolve_all_asset_keys() if k.to_user_string() not in ingest]
+        # the landing path is not read by the selected assets; the warehouse's own folder stands in
+        ok = run_pipeline(warehouse.parent, warehouse, dagster_home=home, asset_selection=keys)
     if not ok:
         print("ogi forget: rebuilding the marts failed (see the step errors above)", file=sys.stderr)
         return 1

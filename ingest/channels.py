@@ -50,7 +50,9 @@ METRICS = (
 # keyword -> channel; the regex alternation is longest-first so 政务微博 wins over 微博, 官方微博 over 官微.
 _CHANNEL_WORDS: dict[str, str] = {
     **dict.fromkeys(
-        ["门户网站", "政府网站", "政务网站", "官方网站", "政务网", "网站", "官网", "政府网"], "portal_website"
+        ["门户网站", "政府网站", "政务网站", "官方网站", "政务网", "网站", "官网", "政府网", "门户平台", "政府在线", "门户网",
+         "信息网"],
+        "portal_website",
     ),
     **dict.fromkeys(["政府公报", "公报", "政报"], "gazette"),
     **dict.fromkeys(["微信公众号", "微信公众平台", "微信号", "微信", "公众号", "官微"], "wechat"),
@@ -135,6 +137,9 @@ _METRIC_PATTERNS: list[tuple[str, str]] = [
             _ITEM_UNITS,
         ),
     ),
+    # 发布信息数量144 (no unit after a count word), 政府信息7579条 closing a list the verb opened
+    ("items_published", _p(r"(?:发布|推送|公开)(?:的)?信息(?:数量|总数)", 4, r"(条|篇|件|个)?")),
+    ("items_published", _p(r"(?:政府|政务)?信息", 1, _ITEM_UNITS)),
 ]
 def _counted_after(channel_words: str, units: str) -> str:
     """A channel word, a short gap, then a figure counted in ``units`` (e.g. 条|篇)."""
@@ -158,6 +163,15 @@ _NOT_A_TOTAL = (
 )
 _APPROX_NEARLY = ["约", "大约", "近", "将近", "接近", "左右"]
 _APPROX_MORE = ["超过", "逾", "超", "余", "多", "以上"]
+
+
+def _before_figure(clause: pl.Expr) -> pl.Expr:
+    """The words of a clause before its first figure (a list number 1. and a year 2020年 are not one)."""
+    return (
+        clause.str.replace(r"^\s*\d{1,2}\s*[.、．)）]", "")
+        .str.replace_all(r"(?:19|20)\d{2}年度?", "")
+        .str.extract(r"^([^\d]*)", 1)
+    )
 
 
 def channel_facts(lines: pl.DataFrame, sentences: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -209,12 +223,18 @@ def channel_facts(lines: pl.DataFrame, sentences: pl.DataFrame | None = None) ->
     clauses = (
         clauses.with_columns(
             pl.coalesce(
-                pl.col("clause")
-                .str.extract(_CHANNEL_RE, 1)
+                _before_figure(pl.col("clause"))
+                .str.extract_all(_CHANNEL_RE)
+                .list.last()
                 .replace_strict(_CHANNEL_WORDS, default=None, return_dtype=pl.String),
                 # a named paper or magazine (《…导报》, 《…杂志》) is print
                 pl.when(pl.col("clause").str.contains(_PRINT_TITLE_RE)).then(pl.lit("print_broadcast")),
             ).alias("own_channel"),
+            # a clause whose words before the figure name two channels states their combined figure
+            (_before_figure(pl.col("clause")).str.extract_all(_CHANNEL_RE).list.eval(
+                pl.element().replace_strict(_CHANNEL_WORDS, default=None, return_dtype=pl.String)
+            ).list.set_difference(["other"]).list.n_unique() > 1).alias("_two_channels"),
+            pl.col("clause").str.contains(r"(?:数量|总数)(?:为|达)?\d").alias("_count_word"),
             pl.col("clause")
             .str.contains("其中")
             .cast(pl.Int32)
@@ -227,6 +247,12 @@ def channel_facts(lines: pl.DataFrame, sentences: pl.DataFrame | None = None) ->
             .forward_fill()
             .over("doc_id", "line_no", "sentence_no")
             .alias("_sentence_channel"),
+            # the channel named at or after 其中 (其中微博29个，共发布信息1992条: weibo's own figure)
+            pl.when(pl.col("_after_qz") > 0)
+            .then(pl.col("own_channel"))
+            .forward_fill()
+            .over("doc_id", "line_no", "sentence_no")
+            .alias("_channel_after_qz"),
             pl.coalesce(
                 pl.col("own_channel").forward_fill().over("doc_id", "line_no", "sentence_no"),
                 pl.col("_inherited"),
@@ -259,11 +285,14 @@ def channel_facts(lines: pl.DataFrame, sentences: pl.DataFrame | None = None) ->
     facts = pl.concat(found, how="diagonal_relaxed")
     facts = facts.filter(
         pl.col("bad_follow").is_null()
-        & (pl.col("scale").is_not_null() | pl.col("unit").is_not_null())
-        # sub-items after 其中 (原创稿330篇, 概况类信息5条) belong to the total before it, unless they name a channel
+        & (pl.col("scale").is_not_null() | pl.col("unit").is_not_null() | pl.col("_count_word"))
+        & ~(pl.col("_two_channels") & (pl.col("ch_metric") == "items_published"))
+        & ~(pl.col("clause").str.contains("申请") & (pl.col("ch_metric") == "items_published"))
+        # sub-items after 其中 (原创稿330篇, 概况类信息5条) belong to the total before it, unless a channel
+        # is named after 其中
         & ~(
             (pl.col("_after_qz") > 0)
-            & pl.col("own_channel").is_null()
+            & pl.col("_channel_after_qz").is_null()
             & (pl.col("ch_metric") == "items_published")
         )
         # a sentence that names no channel inherits one only for audience figures (访问量 after 门户网站…);

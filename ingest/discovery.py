@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
+import stat
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import polars as pl
 
@@ -18,6 +21,7 @@ from ingest.schemas import conform
 # Files above this size are recorded and not read (national reports are far below 50 MiB).
 MAX_FILE_BYTES = 50 * 1024 * 1024
 _SNIFF_BYTES = 8192
+_PATH_MAX = os.pathconf("/", "PC_PATH_MAX") if hasattr(os, "pathconf") else 4096
 
 
 @dataclass(frozen=True)
@@ -31,14 +35,20 @@ class LandedFile:
     mtime_ns: int | None = None
 
 
-# What an earlier scan learnt about a file: abs_path -> (bytes, mtime_ns, sha256, format).
-KnownFiles = dict[str, tuple[int, int, str, str]]
+# What an earlier scan learnt about a file: abs_path -> (bytes, mtime_ns, sha256, format[, problem]);
+# the problem is set only for files above the size cap (hashed, not read).
+KnownFiles = dict[str, tuple]
 
 
-def sniff_format(head: bytes, path: Path | None = None) -> str:
+def sniff_format(head: bytes, path: Path | BinaryIO | None = None) -> str:
     """Format from the first bytes, never from the extension."""
     if head.startswith(b"%PDF-"):
         return "pdf"
+    image = _image_format(head)
+    if image is not None:
+        return image
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return _ole2_format(head, path)
     if head.startswith(b"PK\x03\x04"):
         if path is not None and _zip_has_word_document(path):
             return "docx"
@@ -61,6 +71,29 @@ def sniff_format(head: bytes, path: Path | None = None) -> str:
     return "txt"
 
 
+# Report images read by OCR (issue 13): magic bytes of PNG, JPEG and TIFF (both byte orders).
+_IMAGE_MAGIC = ((b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpeg"), (b"II*\x00", "tiff"), (b"MM\x00*", "tiff"))
+
+
+def _image_format(head: bytes) -> str | None:
+    return next((fmt for magic, fmt in _IMAGE_MAGIC if head.startswith(magic)), None)
+
+
+def _ole2_format(head: bytes, path: Path | None) -> str:
+    """Legacy Office compound file: 'doc' (Word/WPS) or 'xls' (Excel/ET) from its stream names."""
+    from ingest.frontends.office import ole2_kind
+
+    data = head
+    if path is not None:
+        try:
+            with path.open("rb") as fh:
+                data = fh.read(1 << 20)
+        except OSError:
+            pass
+    kind = ole2_kind(data)
+    return kind if kind in ("doc", "xls") else "unknown"
+
+
 def _peek_text(head: bytes) -> str | None:
     from ingest.decoding import decode_bytes
 
@@ -68,7 +101,7 @@ def _peek_text(head: bytes) -> str | None:
     return decoded.text
 
 
-def _zip_has_word_document(path: Path) -> bool:
+def _zip_has_word_document(path: Path | BinaryIO) -> bool:
     try:
         with zipfile.ZipFile(path) as zf:
             return "word/document.xml" in zf.namelist()
@@ -76,14 +109,80 @@ def _zip_has_word_document(path: Path) -> bool:
         return False
 
 
-def _hash_file(path: Path) -> tuple[str, int]:
+def _hash_fd(fd: int) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-            size += len(chunk)
+    for chunk in iter(lambda: os.read(fd, 1 << 20), b""):
+        digest.update(chunk)
+        size += len(chunk)
     return digest.hexdigest(), size
+
+
+def display_path(raw: bytes) -> str:
+    """A file name as stored and shown: UTF-8, with bytes that are not UTF-8 (GBK names unpacked
+    from Chinese Windows archives) written as ``\\xb1`` escapes. The exact bytes are kept apart, in
+    ``path_bytes``."""
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def _special_kind(mode: int) -> str | None:
+    for test, name in ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISDOOR, "a door"), (stat.S_ISPORT, "an event port"),
+                       (stat.S_ISWHT, "a whiteout entry")):
+        if test(mode):
+            return name
+    return None if stat.S_ISREG(mode) else "not a regular file"
+
+
+def walk_landing(top: bytes) -> Iterator[tuple[bytes, str | None]]:
+    """(absolute path, problem) of every entry below ``top`` that is not a directory to descend into,
+    in sorted order, without recursion (a landing nested thousands of levels deep is still walked)
+    and without following links. A directory that cannot be listed (too long a path, no permission)
+    is itself an entry, with the reason."""
+    stack: list[bytes] = [top]
+    while stack:
+        here = stack.pop()
+        try:
+            with os.scandir(here) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            if here == top:
+                raise
+            yield here, f"folder could not be listed: {_os_reason(exc)}; the files inside it were not read"
+            continue
+        subdirs = []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                is_dir = False
+            if is_dir:
+                subdirs.append(entry.path)
+            elif entry.is_symlink() and _points_to_dir(entry):
+                yield entry.path, "symbolic link to a directory: links are not followed"
+            else:
+                yield entry.path, None
+        stack.extend(reversed(subdirs))
+
+
+def _points_to_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=True)
+    except OSError:
+        return False
+
+
+def _os_reason(exc: OSError) -> str:
+    if exc.errno == errno.ENAMETOOLONG:
+        return f"the path is longer than the system allows ({_PATH_MAX} bytes)"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if exc.errno == errno.ENOENT:
+        return "it was removed while the landing directory was being scanned"
+    if exc.errno == errno.ELOOP:
+        return "too many levels of symbolic links"
+    return (exc.strerror or "operating system error").lower()
 
 
 def scan_landing(
@@ -91,72 +190,111 @@ def scan_landing(
     known: KnownFiles | None = None,
     on_file: Callable[[], None] | None = None,
 ) -> list[LandedFile]:
-    """Every file below ``landing_dir``: links and unreadable files are listed with a problem.
+    """Every file below ``landing_dir``: links, special files (pipes, sockets, devices: never opened),
+    paths too long to open and unreadable files are listed with a problem.
 
     A file whose size and modification time (ns) equal those in ``known`` is not read again: its
-    hash and format are taken from there, as rsync and git do. A rewrite that keeps both the size
-    and the nanosecond mtime goes unnoticed; delete the stage directory to force a full re-read.
+    hash and format are taken from there, as rsync and git do (files above the size cap too: their
+    hash is kept, not recomputed). A rewrite that keeps both the size and the nanosecond mtime goes
+    unnoticed; delete the stage directory to force a full re-read.
     """
-    landing_dir = Path(landing_dir)
+    top = os.fsencode(os.path.abspath(landing_dir))
     known = known or {}
     found: list[LandedFile] = []
-    for root, dirs, files in os.walk(landing_dir, followlinks=False):
-        dirs.sort()
-        for name in sorted(files):
-            path = Path(root) / name
-            rel = path.relative_to(landing_dir).as_posix()
-            found.append(_inspect(path, rel, known))
-            if on_file is not None:
-                on_file()
-        for name in dirs:
-            if (Path(root) / name).is_symlink():
-                rel = (Path(root) / name).relative_to(landing_dir).as_posix()
-                found.append(LandedFile(rel, str(Path(root) / name), None, 0, "unknown",
-                                        "symbolic link to a directory: links are not followed"))
+    for raw, problem in walk_landing(top):
+        rel = display_path(os.path.relpath(raw, top))
+        abs_path = os.fsdecode(raw)
+        if problem is not None:
+            found.append(LandedFile(rel, abs_path, None, 0, "unknown", problem))
+        else:
+            found.append(_inspect(raw, rel, known))
+        if on_file is not None:
+            on_file()
     return found
 
 
 def count_files(landing_dir: Path) -> int:
-    return sum(len(files) for _, _, files in os.walk(landing_dir, followlinks=False))
-
-
-def _inspect(path: Path, rel: str, known: KnownFiles) -> LandedFile:
-    if path.is_symlink():
-        return LandedFile(rel, str(path), None, 0, "unknown", "symbolic link: links are not followed")
     try:
-        stat = path.stat()
-        size, mtime_ns = stat.st_size, stat.st_mtime_ns
-        seen = known.get(str(path))
-        if seen is not None and seen[0] == size and seen[1] == mtime_ns and size <= MAX_FILE_BYTES:
-            return LandedFile(rel, str(path), seen[2], size, seen[3], None, mtime_ns)
-        if size > MAX_FILE_BYTES:
-            sha, size = _hash_file(path)
-            return LandedFile(rel, str(path), sha, size, "unknown",
-                              f"file is {size} bytes, above the {MAX_FILE_BYTES}-byte cap; not read", mtime_ns)
-        with path.open("rb") as fh:
-            head = fh.read(_SNIFF_BYTES)
-        sha, size = _hash_file(path)
+        return sum(1 for _ in walk_landing(os.fsencode(os.path.abspath(landing_dir))))
+    except OSError:
+        return 0
+
+
+def _inspect(raw: bytes, rel: str, known: KnownFiles) -> LandedFile:
+    abs_path = os.fsdecode(raw)
+    if len(raw) >= _PATH_MAX:
+        return LandedFile(rel, abs_path, None, 0, "unknown",
+                          f"file could not be read: the path is {len(raw)} bytes long, longer than the system "
+                          f"allows ({_PATH_MAX} bytes)")
+    try:
+        st = os.lstat(raw)
+        if stat.S_ISLNK(st.st_mode):
+            return LandedFile(rel, abs_path, None, 0, "unknown", "symbolic link: links are not followed")
+        special = _special_kind(st.st_mode)
+        if special is not None:
+            return LandedFile(rel, abs_path, None, 0, "unknown", f"{special}, not a regular file: never opened")
+        size, mtime_ns = st.st_size, st.st_mtime_ns
+        seen = known.get(abs_path)
+        if seen is not None and seen[0] == size and seen[1] == mtime_ns:
+            cached_problem = seen[4] if len(seen) > 4 else None
+            if (size > MAX_FILE_BYTES) == (cached_problem is not None):
+                return LandedFile(rel, abs_path, seen[2], size, seen[3], cached_problem, mtime_ns)
+        # O_NONBLOCK: a file swapped for a pipe after lstat must not block the scan
+        fd = os.open(raw, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        try:
+            st = os.fstat(fd)
+            special = _special_kind(st.st_mode)
+            if special is not None:
+                return LandedFile(rel, abs_path, None, 0, "unknown", f"{special}, not a regular file: never opened")
+            head = os.pread(fd, _SNIFF_BYTES, 0)
+            sha, size = _hash_fd(fd)
+            # sniffed through the open descriptor: the path may point elsewhere by now
+            fmt = "unknown" if size > MAX_FILE_BYTES else sniff_format(head, os.fdopen(fd, "rb", closefd=False))
+        finally:
+            os.close(fd)
     except OSError as exc:
-        return LandedFile(rel, str(path), None, 0, "unknown", f"file could not be read: {exc.strerror or exc}")
-    return LandedFile(rel, str(path), sha, size, sniff_format(head, path), None, mtime_ns)
+        if exc.errno == errno.ELOOP:  # O_NOFOLLOW met a link that replaced the file
+            return LandedFile(rel, abs_path, None, 0, "unknown", "symbolic link: links are not followed")
+        return LandedFile(rel, abs_path, None, 0, "unknown", f"file could not be read: {_os_reason(exc)}")
+    if size > MAX_FILE_BYTES:
+        return LandedFile(rel, abs_path, sha, size, "unknown",
+                          f"file is {size} bytes, above the {MAX_FILE_BYTES}-byte cap; not read", st.st_mtime_ns)
+    return LandedFile(rel, abs_path, sha, size, fmt, None, st.st_mtime_ns)
 
 
 def known_files(previous_scan: pl.DataFrame) -> KnownFiles:
-    """The readable files of an earlier ``landed_frame``, for ``scan_landing(known=...)``."""
+    """The hashed files of an earlier ``landed_frame`` (readable ones, and those above the size cap),
+    for ``scan_landing(known=...)``."""
     if "mtime_ns" not in previous_scan.columns:
         return {}
-    rows = previous_scan.filter(pl.col("problem").is_null() & pl.col("mtime_ns").is_not_null()).select(
-        "abs_path", "bytes", "mtime_ns", "source_sha256", "source_format"
+    rows = previous_scan.filter(
+        pl.col("mtime_ns").is_not_null() & ~pl.col("source_sha256").str.starts_with("unread:")
+        & (pl.col("problem").is_null() | pl.col("source_format").eq("unknown"))
     )
-    return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows.iter_rows()}
+    paths = abs_paths(rows)
+    return {
+        path: (r[0], r[1], r[2], r[3], r[4])
+        for path, r in zip(paths, rows.select("bytes", "mtime_ns", "source_sha256", "source_format",
+                                               "problem").iter_rows(), strict=True)
+    }
+
+
+def abs_paths(scan: pl.DataFrame) -> list[str]:
+    """The exact paths of a ``landed_frame``'s files, for opening them (``abs_path`` is for display:
+    a name that is not UTF-8 is escaped there)."""
+    if "path_bytes" not in scan.columns:
+        return scan["abs_path"].to_list()
+    return [os.fsdecode(b) for b in scan["path_bytes"].to_list()]
 
 
 def landed_frame(files: list[LandedFile], seen_at: datetime | None = None) -> pl.DataFrame:
     seen_at = seen_at or datetime.now(UTC)
+    raw_paths = [os.fsencode(f.abs_path) for f in files]
     df = pl.DataFrame(
         {
             "source_path": [f.source_path for f in files],
-            "abs_path": [f.abs_path for f in files],
+            "abs_path": [display_path(b) for b in raw_paths],
+            "path_bytes": raw_paths,
             "source_sha256": [f.source_sha256 or _placeholder_sha(f) for f in files],
             "bytes": [f.bytes for f in files],
             "source_format": [f.source_format for f in files],
@@ -166,6 +304,7 @@ def landed_frame(files: list[LandedFile], seen_at: datetime | None = None) -> pl
         schema={
             "source_path": pl.String,
             "abs_path": pl.String,
+            "path_bytes": pl.Binary,
             "source_sha256": pl.String,
             "bytes": pl.Int64,
             "source_format": pl.String,
@@ -189,12 +328,26 @@ def landed_table(df: pl.DataFrame) -> pl.DataFrame:
     return conform(df, "landed_files")
 
 
+class NotARegularFile(OSError):
+    pass
+
+
 def read_bytes(abs_path: str) -> bytes:
-    with open(abs_path, "rb") as fh:
-        return fh.read(MAX_FILE_BYTES + 1)
+    """The bytes of a landed file, never blocking on what replaced it since discovery (a pipe, a
+    device) and never following a link."""
+    fd = os.open(abs_path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        kind = _special_kind(os.fstat(fd).st_mode)
+        if kind is not None:
+            raise NotARegularFile(errno.EINVAL, f"{kind}, not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read(MAX_FILE_BYTES + 1)
+    finally:
+        os.close(fd)
 
 
 __all__ = [
-    "MAX_FILE_BYTES", "KnownFiles", "LandedFile", "count_files", "io", "known_files", "landed_frame", "read_bytes",
+    "MAX_FILE_BYTES", "KnownFiles", "LandedFile", "NotARegularFile", "abs_paths", "count_files", "display_path", "io",
+    "known_files", "landed_frame", "read_bytes", "walk_landing",
     "scan_landing", "sniff_format",
 ]

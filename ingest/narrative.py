@@ -17,7 +17,10 @@ _COUNT_UNIT = r"(件|例|份|条|项|宗|个|起|人次|次)"
 _OPEN_APP = r"(?:政府)?信息公开(?:的)?申请"
 
 # 信息公开 shortly before the figure, without crossing another counted figure (…申请12件，办理行政复议25件)
-_NEAR_DISCLOSURE = r"信息公开[^。；件例宗]{0,25}?"
+_NEAR_DISCLOSURE = r"(?:信息公开|申请公开)[^。；件例宗]{0,25}?"
+# what an application for disclosure is called (信息公开申请, 依申请公开事项, 申请公开, 公开信息申请)
+_APP_WORDS = r"(?:依申请(?:需要|要求)?公开|信息公开(?:的)?申请|公开(?:政府)?信息(?:的)?申请|申请公开|公开信息申请|信息申请)"
+_APP_UNIT = r"(件|例|份|条|项|宗|个|起)"
 
 # metric -> (pattern, kind, scope). kind 'count' patterns capture (prefix, number, approx, unit).
 # scope: 'any' sentence; 'disclosure' = the sentence mentions 信息公开 or sits in a 复议/诉讼 section;
@@ -31,14 +34,25 @@ _PATTERNS: dict[str, list[tuple[str, str, str]]] = {
         (r"(约|近|超过|逾)?(?:受理|收到|接到|办理)(?:了)?依申请公开(?:政府信息)?(?:事项|申请|件)?(?:共)?"
          + _NUM + _APPROX_AFTER + _COUNT_UNIT, "count", "any"),
         (r"()依申请公开(?:政府信息)?(?:申请)?" + _NUM + _APPROX_AFTER + r"(件|例|项)", "count", "any"),
-        (r"(?:未|没有)(?:收到|接到|受理)(?:过)?(?:任何)?[^，。；0-9]{0,15}?" + _OPEN_APP, "zero", "any"),
+        (r"(约|近|超过|逾)?(?:受理|收到|接到|接收|办理|新收)(?:了|到)?[^，。；0-9]{0,30}?" + _APP_WORDS
+         + r"[^，。；0-9]{0,10}?(?:共|总数|数量|总计|合计)?(?:为|达)?" + _NUM + _APPROX_AFTER + _APP_UNIT, "count", "request"),
+        (r"(约|近|超过|逾)?(?:受理|收到|接到|接收|办理|新收)(?:了)?(?:共)?" + _NUM + _APPROX_AFTER + _APP_UNIT
+         + r"[^，。；0-9]{0,12}?" + _APP_WORDS, "count", "request"),
+        (r"()依申请公开[^，。；0-9]{0,6}?(?:共)?(?:受理|收到)" + _NUM + _APPROX_AFTER + _APP_UNIT, "count", "request"),
+        # any sentence (未收到政府信息公开申请，也未发生…行政复议): 因 never opens the gap (未收到因…引发的复议)
+        (r"(?:未|没有)(?:收到|接到|受理)(?:过)?(?:任何)?[^，。；0-9因]{0,20}?(?:" + _APP_WORDS[3:-1]
+         + r"|申请要求公开|要求公开[^，。；0-9]{0,10}?申请)", "zero", "any"),
+        (r"(?:无|没有|未发生|未有)(?:收到(?:和处理)?)?[^，。；0-9]{0,6}?(?:依申请公开|政府信息公开申请|信息公开申请)",
+         "zero", "request"),
     ],
     "admin_review_total": [
         (_NEAR_DISCLOSURE + r"(约|近|超过|逾)?行政复议(?:案件|申请)?(?:共|总计)?" + _NUM + _APPROX_AFTER
          + r"(件|例|起|宗|次)", "count", "any"),
-        (r"(约|近|超过|逾)?行政复议(?:案件|申请)?(?:共|总计)?" + _NUM + _APPROX_AFTER + r"(件|例|起|宗|次)",
-         "count", "section"),
-        (r"(?:未|没有)(?:因|发生|出现|收到|接到|受理|被申请|被提起|提起)[^。；0-9]{0,40}?行政复议", "zero", "disclosure"),
+        (r"(约|近|超过|逾)?行政复议(?:案件|申请)?[:：]?(?:共|总计)?(?:受理|收到|办理|发生)?" + _NUM + _APPROX_AFTER
+         + r"(件|例|起|宗|次)", "count", "section"),
+        # 行政复议、行政诉讼数量为0件: zero for both (a non-zero figure there is their sum, not each)
+        (r"()行政复议(?:、|和|或|及)行政诉讼(?:案件)?(?:数量|数)?(?:均)?(?:为|共)?(0|零)()(件|起|例)", "count", "disclosure"),
+        (r"(?:未|没有)(?:因|发生|出现|收到|接到|受理|被申请|被提起|提起|有)[^。；0-9]{0,40}?行政复议", "zero", "disclosure"),
         (r"无[^。；，0-9]{0,20}?行政复议", "zero", "disclosure"),
     ],
     "admin_litigation_total": [
@@ -48,8 +62,9 @@ _PATTERNS: dict[str, list[tuple[str, str, str]]] = {
          + r"(件|例|起|宗|次)", "count", "any"),
         (r"(约|近|超过|逾)?行政诉讼(?:案件)?(?:共|总计)?" + _NUM + _APPROX_AFTER + r"(件|例|起|宗|次)",
          "count", "section"),
-        (r"(?:未|没有)(?:因|发生|出现|收到|接到|受理|被申请|被提起|提起)[^。；0-9]{0,40}?行政诉讼", "zero", "disclosure"),
-        (r"无[^。；，0-9]{0,20}?行政诉讼", "zero", "disclosure"),
+        (r"()行政复议(?:、|和|或|及)行政诉讼(?:案件)?(?:数量|数)?(?:均)?(?:为|共)?(0|零)()(件|起|例)", "count", "disclosure"),
+        (r"(?:未|没有)(?:因|发生|出现|收到|接到|受理|被申请|被提起|提起|有)[^。；0-9]{0,40}?(?:行政)?诉讼", "zero", "disclosure"),
+        (r"无[^。；，0-9]{0,20}?(?:行政)?诉讼", "zero", "disclosure"),
     ],
 }
 
@@ -171,7 +186,7 @@ def extract_narrative(lines: pl.DataFrame, sentences: pl.DataFrame | None = None
     scopes = {
         "any": sentences,
         "section": sentences.filter(in_section),
-        "disclosure": sentences.filter(pl.col("sentence").str.contains("信息公开") | in_section),
+        "disclosure": sentences.filter(pl.col("sentence").str.contains("信息公开|申请公开|政府信息") | in_section),
         "request": sentences.filter(pl.col("sentence").str.contains("申请")
                                     & ~pl.col("sentence").str.contains("复议|诉讼|行政许可")),
     }

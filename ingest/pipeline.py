@@ -12,10 +12,9 @@ from dataclasses import dataclass
 import polars as pl
 
 from ingest import PARSER_VERSION
-from ingest.agency import resolve_agency
 from ingest.channels import channel_facts
-from ingest.frontends import build
-from ingest.metadata import metadata_frame
+from ingest.frontends import build, ocr_confidence_expr, ocr_warnings, text_sources
+from ingest.metadata import layout_markers, metadata_frame
 from ingest.narrative import extract_narrative, partial_period, sentences_frame
 from ingest.schemas import RAW_TABLES, conform, empty_frame
 from ingest.tables import map_tables
@@ -75,6 +74,11 @@ def parse_documents(docs: pl.DataFrame) -> ParsedBatch:
         mapped = pool.submit(map_tables, grid)
         narrative, partial, line_counts, meta = _from_lines(lines)
         tables = mapped.result()
+    # issue 13: a value read by OCR below the documented confidence is a warning (the report is partial)
+    low = ocr_warnings(tables.cells)
+    if not low.is_empty():
+        warn = tables.warnings
+        tables.warnings = pl.concat([warn, low.select(warn.columns).cast(dict(warn.schema))])
     warn_counts = (
         tables.warnings.filter(pl.col("severity") == "warn")
         .group_by("doc_id")
@@ -88,32 +92,64 @@ def parse_documents(docs: pl.DataFrame) -> ParsedBatch:
         .join(line_counts, on="doc_id", how="left")
         .join(warn_counts, on="doc_id", how="left")
         .join(narrative.group_by("doc_id").agg(pl.len().alias("n_narrative")), on="doc_id", how="left")
+        .join(text_sources(docs, grid), on="doc_id", how="left")
         .with_columns(
             pl.col("has_t2", "has_t3", "has_t4", "period_partial").fill_null(False),
             pl.col("v2019_headings", "n_warn", "n_narrative").fill_null(0),
             pl.col("has_form_heading").fill_null(False),
+            pl.col("legacy_headings", "v2019_form_headings").fill_null(0),
+            pl.col("has_report_title", "has_report_preamble", "cites_regulation").fill_null(False),
         )
     )
-    is_report = (
-        pl.col("has_report_title")
+    tables_found = pl.col("has_t2") | pl.col("has_t3") | pl.col("has_t4")
+    # what only a report's own body shows; a notice about a report must show it to count as the report
+    report_body = (
+        pl.col("has_report_preamble")
         | (pl.col("v2019_headings") >= 3)
-        | pl.col("has_t2")
-        | pl.col("has_t3")
-        | pl.col("has_t4")
+        | (pl.col("legacy_headings") >= 2)
+        | tables_found
+    )
+    evidence = (
+        pl.col("has_report_title")
+        | report_body
         | (pl.col("mentions_disclosure") & (pl.col("n_narrative") > 0))
+        | (pl.col("cites_regulation") & ((pl.col("legacy_headings") + pl.col("v2019_form_headings")) > 0))
+    )
+    is_report = (
+        pl.when(pl.col("document_kind") == "notice")
+        .then(report_body)
+        .when(pl.col("document_kind") == "guide")
+        .then(tables_found)
+        .otherwise(evidence)
     )
     headings_version = pl.when(pl.col("report_year") >= 2021).then(pl.lit("v2021")).otherwise(pl.lit("v2019"))
-    reports = reports.with_columns(
-        pl.lit(PARSER_VERSION).alias("parser_version"),
-        report_id_expr(pl.col("source_sha256")).alias("report_id"),
-        pl.when(pl.col("has_t3"))
+    # the old layout, shown by its own headings and no table of the 2019 form
+    legacy_layout = ~tables_found & (
+        (pl.col("legacy_headings") >= 2)
+        | ((pl.col("legacy_headings") >= 1) & (pl.col("v2019_form_headings") == 0))
+    )
+    template_version = (
+        pl.when(pl.col("report_year") < 2019)
+        .then(pl.lit("pre2019"))
+        .when(pl.col("report_year").is_not_null() & legacy_layout)
+        .then(pl.lit("pre2019"))
+        .when(pl.col("report_year").is_between(2019, 2020))
+        .then(pl.lit("v2019"))
+        .when(pl.col("report_year") >= 2021)
+        .then(pl.lit("v2021"))
+        # no year read: the tables' own version, else the form's headings
+        .when(pl.col("has_t3"))
         .then(pl.col("t3_version"))
         .when(pl.col("has_t2"))
         .then(pl.col("t2_version"))
         .when((pl.col("v2019_headings") >= 3) & pl.col("has_form_heading"))
         .then(headings_version)
         .otherwise(pl.lit("pre2019"))
-        .alias("template_version"),
+    )
+    reports = reports.with_columns(
+        pl.lit(PARSER_VERSION).alias("parser_version"),
+        report_id_expr(pl.col("source_sha256")).alias("report_id"),
+        template_version.alias("template_version"),
         pl.when(pl.col("n_warn") > 0).then(pl.lit("partial")).otherwise(pl.lit("parsed")).alias("parse_status"),
         is_report.alias("is_report"),
         pl.when(pl.col("has_t2")).then(pl.col("t2_version")).alias("t2_version"),
@@ -125,7 +161,12 @@ def parse_documents(docs: pl.DataFrame) -> ParsedBatch:
         .then(pl.lit("not_a_report"))
         .otherwise(pl.col("parse_status"))
         .alias("ingest_status"),
-        pl.when(~pl.col("is_report"))
+        pl.when(~pl.col("is_report") & (pl.col("document_kind") == "notice"))
+        .then(pl.lit("a notice about an annual report (its title announces, forwards or asks for the report), "
+                     "not the report itself"))
+        .when(~pl.col("is_report") & (pl.col("document_kind") == "guide"))
+        .then(pl.lit("a government-information disclosure guide (信息公开指南), not an annual report"))
+        .when(~pl.col("is_report"))
         .then(pl.lit("no annual-report title, template headings, statistical tables or disclosure figures found"))
         .when(pl.col("parse_status") == "partial")
         .then(pl.format("{} value(s) could not be placed with certainty ({}); kept in fct_parse_warnings",
@@ -138,9 +179,9 @@ def parse_documents(docs: pl.DataFrame) -> ParsedBatch:
     # only the columns raw.table_cells keeps: the mapper's cells carry many working columns
     cell_columns = ["doc_id", *(c for c in RAW_TABLES["table_cells"] if c in tables.cells.columns)]
     cells = tables.cells.lazy().select(cell_columns).join(ids.lazy(), on="doc_id").collect()
-    cells = cells.with_columns(pl.lit(False).alias("is_derived"))
+    cells = cells.with_columns(pl.lit(False).alias("is_derived"), ocr_confidence_expr().alias("ocr_confidence"))
     facts = narrative.join(ids, on="doc_id")
-    warnings = tables.warnings.join(ids, on="doc_id")
+    warnings = pl.concat([tables.warnings, _version_mismatches(kept, tables.warnings)]).join(ids, on="doc_id")
     return ParsedBatch(
         reports=conform(kept, "reports"),
         table_cells=conform(cells, "table_cells"),
@@ -148,6 +189,32 @@ def parse_documents(docs: pl.DataFrame) -> ParsedBatch:
         parse_warnings=conform(warnings, "parse_warnings"),
         outcomes=outcomes,
     )
+
+
+def _version_mismatches(reports: pl.DataFrame, like: pl.DataFrame) -> pl.DataFrame:
+    """An info warning where a table prints the other template's rows than the report's year gives (a
+    2021 report that still prints the single （六）其他处理 row): the report keeps its year's template,
+    the table keeps its own version (raw.table_cells.template_version)."""
+    parts = []
+    for table_id, version_col in (("t2", "t2_version"), ("t3", "t3_version")):
+        parts.append(
+            reports.filter(
+                pl.col(version_col).is_not_null()
+                & pl.col("template_version").is_in(["v2019", "v2021"])
+                & (pl.col(version_col) != pl.col("template_version"))
+            ).select(
+                "doc_id",
+                pl.lit(table_id).alias("table_id"),
+                pl.lit(None, pl.String).alias("row_key"),
+                pl.lit("table_version_differs").alias("code"),
+                pl.lit("info").alias("severity"),
+                pl.format("the report's year gives template {}, its table prints the {} rows; each keeps its own",
+                          pl.col("template_version"), pl.col(version_col)).alias("detail"),
+                pl.lit(None, pl.String).alias("raw_text"),
+                pl.lit(None, pl.String).alias("locator"),
+            )
+        )
+    return pl.concat(parts).cast(like.schema)
 
 
 def _from_lines(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
@@ -173,29 +240,6 @@ def _from_lines(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.Dat
             | pl.col("text").str.slice(0, 5000).str.contains("信息公开", literal=True)
         ).alias("mentions_disclosure"),
     )
-    meta = meta.join(mentions, on="doc_id", how="left").join(
-        _agencies(meta["agency_name"]), on="agency_name", how="left", nulls_equal=True
-    )
+    # place, level and kind come with the metadata (resolved with the places the document prints)
+    meta = meta.join(mentions, on="doc_id", how="left").join(layout_markers(lines), on="doc_id", how="left")
     return narrative, partial, line_counts, meta
-
-
-def _agencies(names: pl.Series) -> pl.DataFrame:
-    """Place, level and kind of each distinct agency name, from the gazetteer (no name: unknown)."""
-    rows = []
-    for name in names.unique().to_list():
-        agency = resolve_agency(name)
-        rows.append((name, agency.canonical_name, agency.province, agency.city, agency.county,
-                     agency.admin_level, agency.agency_kind))
-    return pl.DataFrame(
-        rows,
-        schema={
-            "agency_name": pl.String,
-            "agency_canonical_name": pl.String,
-            "province": pl.String,
-            "city": pl.String,
-            "county": pl.String,
-            "admin_level": pl.String,
-            "agency_kind": pl.String,
-        },
-        orient="row",
-    )

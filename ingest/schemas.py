@@ -42,10 +42,10 @@ REPORTS = {
     "source_path": pl.String,  # first path the bytes were seen under
     "source_format": pl.String,
     "agency_name": pl.String,  # as printed
-    "agency_name_source": pl.String,  # where agency_name came from: title | metadata | compiled_by | first_paragraph
+    "agency_name_source": pl.String,  # title | metadata | compiled_by | opening_sentence | first_paragraph | contact | signature
     "agency_id": pl.String,
     "report_year": pl.Int32,
-    "report_year_source": pl.String,  # title | metadata | text_mode
+    "report_year_source": pl.String,  # title | statistics_period | opening | publication_date (year - 1) | text_mode
     "publication_date": pl.Date,
     "template_version": pl.String,  # pre2019 | v2019 | v2021
     "t2_version": pl.String,  # version detected for 表二 (NULL when absent)
@@ -68,6 +68,8 @@ REPORTS = {
     "county": pl.String,
     "admin_level": pl.String,  # central | province | city | county | township | unknown
     "agency_kind": pl.String,  # government | department | institution | township
+    # added by issue #13: ocr | text_layer+ocr | text_layer | converted | text (see ingest/frontends)
+    "text_source": pl.String,
 }
 
 # Long-form table facts: report x table x row x column, one row per placed cell.
@@ -85,6 +87,7 @@ TABLE_CELLS = {
     "unit_assumed": pl.Boolean,
     "is_derived": pl.Boolean,
     "locator": pl.String,  # e.g. 'line 57, cell 3'
+    "ocr_confidence": pl.Float64,  # issue #13: lowest recognition score in the cell; NULL when not OCR
 }
 
 # Figures stated in sentences.

@@ -666,6 +666,8 @@ def _align(rows: pl.DataFrame, width: int, label_col: str, key_col: str | None =
         .group_by(LINE, maintain_order=True)
         .agg(pl.all().exclude("_pos").first())
         .join(pl.DataFrame({"_pos": list(range(width))}, schema={"_pos": pl.Int32}), how="cross")
+        # a row the document ends inside shows only the cells printed before the end
+        .filter(~pl.col("_at_end") | (pl.col("_pos") < pl.col("_n")))
         .with_columns(pl.lit("").alias("raw_text"), pl.format("line {}", pl.col("line_no")).alias("locator"))
     )
     placed = pl.concat([placed, blank_rows], how="diagonal_relaxed")

@@ -7,9 +7,14 @@ directory keeps its history (``is_present = false``).
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -65,6 +70,92 @@ def limit_memory(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
 def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     return limit_memory(duckdb.connect(str(path), read_only=read_only))
+
+
+def lock_path_for(warehouse: str | Path) -> Path:
+    warehouse = Path(warehouse)
+    return warehouse.with_name(warehouse.name + ".lock")
+
+
+class WarehouseLock:
+    """The one-writer lock of a warehouse: an exclusive ``flock`` on ``<warehouse>.lock``.
+
+    Re-entrant within a process (the ``ogi run`` command holds it around the Dagster run, whose
+    resource takes it again, and a second ``flock`` on a new descriptor would wait for itself);
+    other threads and processes wait until the holder releases it.
+    """
+
+    _registry: dict[str, WarehouseLock] = {}
+    _registry_guard = threading.Lock()
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._state = threading.Condition()
+        self._owner: int | None = None  # thread holding (or taking) the lock
+        self._depth = 0
+        self._fd: int | None = None
+
+    @classmethod
+    def for_warehouse(cls, warehouse: str | Path) -> WarehouseLock:
+        path = os.path.realpath(lock_path_for(warehouse))
+        with cls._registry_guard:
+            return cls._registry.setdefault(path, cls(path))
+
+    def acquire(self, on_wait: Callable[[], None] | None = None) -> float:
+        """Block until held; returns the seconds waited. ``on_wait`` is called once if another holds it."""
+        started = time.monotonic()
+        me = threading.get_ident()
+        with self._state:
+            if self._owner == me:
+                self._depth += 1
+                return 0.0
+            if self._owner is not None and on_wait is not None:
+                on_wait()
+                on_wait = None
+            while self._owner is not None:
+                self._state.wait()
+            self._owner = me
+        try:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if on_wait is not None:
+                    on_wait()
+                fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            with self._state:
+                self._owner = None
+                self._state.notify_all()
+            raise
+        with self._state:
+            self._fd, self._depth = fd, 1
+        return time.monotonic() - started
+
+    def release(self) -> None:
+        """Any thread may release (Dagster may tear a resource down on another thread than set it up)."""
+        with self._state:
+            self._depth -= 1
+            if self._depth > 0:
+                return
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+                os.close(self._fd)
+                self._fd = None
+            self._owner = None
+            self._state.notify_all()
+
+
+@contextlib.contextmanager
+def warehouse_lock(warehouse: str | Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold the warehouse's one-writer lock for the block (see ``WarehouseLock``)."""
+    lock = WarehouseLock.for_warehouse(warehouse)
+    lock.acquire(on_wait)
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -177,11 +268,60 @@ def store_parsed(
             inserted[table] = _insert_parquet(con, table, parts.get(table, []))
         _insert(con, "content_outcomes", outcomes.select(list(CONTENT_OUTCOMES)).cast(CONTENT_OUTCOMES))
         _insert(con, "parse_history", _history_rows(con, parts, outcomes))
+        inserted["values_kept_as_text"] = repair_unstorable_values(con)
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
     return inserted
+
+
+# Above this a DOUBLE no longer holds every integer exactly, and the marts' BIGINT casts may fail
+# (a 23-digit cell once broke every later dbt run): such a value is kept as text, never stored.
+MAX_EXACT_INTEGER = 2**53
+_UNSTORABLE = f"(value is not null and (isnan(value) or isinf(value) or abs(value) > {MAX_EXACT_INTEGER}))"
+_UNSTORABLE_DETAIL = (
+    f"a number too large to store exactly (beyond 2^53 = {MAX_EXACT_INTEGER}); kept as text, no value"
+)
+
+
+def repair_unstorable_values(con: duckdb.DuckDBPyConnection) -> int:
+    """Values the marts cannot hold become text: ``cell_state = 'text'`` and no value in
+    ``raw.table_cells``, no value in ``raw.narrative_facts``, each with a ``value_not_storable``
+    warning, and the report partial. Run at every load over the whole raw tables, so a warehouse
+    whose history already holds such a value (written by an older parser) is repaired by the next
+    run. Returns the number of values repaired."""
+    cells = con.execute(f"select count(*) from {RAW_SCHEMA}.table_cells where {_UNSTORABLE}").fetchone()[0]
+    facts = con.execute(f"select count(*) from {RAW_SCHEMA}.narrative_facts where {_UNSTORABLE}").fetchone()[0]
+    if not cells and not facts:
+        return 0
+    con.execute(
+        f"""insert into {RAW_SCHEMA}.parse_warnings
+                (report_id, source_sha256, table_id, row_key, code, severity, detail, raw_text, locator)
+            select c.report_id, r.source_sha256, c.table_id, c.row_key, 'value_not_storable', 'warn', ?,
+                   c.raw_text, c.locator
+            from {RAW_SCHEMA}.table_cells c left join {RAW_SCHEMA}.reports r using (report_id)
+            where {_UNSTORABLE.replace("value", "c.value")}
+            union all
+            select n.report_id, r.source_sha256, null, n.metric, 'value_not_storable', 'warn', ?,
+                   n.evidence, n.locator
+            from {RAW_SCHEMA}.narrative_facts n left join {RAW_SCHEMA}.reports r using (report_id)
+            where {_UNSTORABLE.replace("value", "n.value")}""",
+        [_UNSTORABLE_DETAIL, _UNSTORABLE_DETAIL],
+    )
+    affected = f"""select report_id from {RAW_SCHEMA}.table_cells where {_UNSTORABLE}
+                   union select report_id from {RAW_SCHEMA}.narrative_facts where {_UNSTORABLE}"""
+    con.execute(f"update {RAW_SCHEMA}.reports set parse_status = 'partial' where report_id in ({affected})")
+    con.execute(
+        f"""update {RAW_SCHEMA}.content_outcomes set ingest_status = 'partial',
+                reason = coalesce(reason || '; ', '') || 'a number too large to store exactly was kept as text'
+            where ingest_status in ('parsed', 'partial') and report_id in ({affected})"""
+    )
+    con.execute(f"update {RAW_SCHEMA}.table_cells set cell_state = 'text', value = null where {_UNSTORABLE}")
+    con.execute(f"update {RAW_SCHEMA}.narrative_facts set value = null where {_UNSTORABLE}")
+    # the raw tables changed under the recorded refresh: the marts must be rebuilt
+    con.execute(f"delete from {RAW_SCHEMA}.refresh_state")
+    return int(cells + facts)
 
 
 def _parquet_list(files: list[Path]) -> str:

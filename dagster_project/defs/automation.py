@@ -8,6 +8,7 @@ import os
 import dagster as dg
 
 from dagster_project.settings import landing_dir
+from ingest.discovery import walk_landing
 
 refresh_job = dg.define_asset_job(
     "ogi_refresh",
@@ -31,15 +32,14 @@ reporting_season_schedule = dg.ScheduleDefinition(
 def landing_fingerprint(path: str) -> str:
     """Cheap fingerprint of the landing directory: names, sizes and modification times."""
     digest = hashlib.sha256()
-    for root, dirs, files in os.walk(path):
-        dirs.sort()
-        for name in sorted(files):
-            full = os.path.join(root, name)
-            try:
-                st = os.lstat(full)
-            except OSError:
-                continue
-            digest.update(f"{os.path.relpath(full, path)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    top = os.fsencode(os.path.abspath(path))
+    # discovery's walk: no recursion limit, and names that are not UTF-8 are hashed as their bytes
+    for raw, _ in walk_landing(top):
+        try:
+            st = os.lstat(raw)
+        except OSError:
+            continue
+        digest.update(os.path.relpath(raw, top) + f"\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     return digest.hexdigest()
 
 

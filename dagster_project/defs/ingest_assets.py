@@ -14,8 +14,8 @@ import polars as pl
 from dagster_project.defs.resources import WarehousePaths
 from dagster_project.settings import landing_problem
 from ingest import PARSER_VERSION
-from ingest.discovery import count_files, known_files, landed_frame, scan_landing
-from ingest.pipeline import parse_documents
+from ingest.discovery import abs_paths, count_files, known_files, landed_frame, scan_landing
+from ingest.pipeline import ParsedBatch, parse_documents
 from ingest.progress import Progress
 from ingest.reader import read_files
 from ingest.registry import registry
@@ -155,7 +155,7 @@ def decoded_documents(context: dg.AssetExecutionContext, paths: WarehousePaths) 
     writer = _PartWriter(decoded_dir, DECODED_SCHEMA)
     to_read = readable.filter(pl.col("source_sha256").is_in(list(todo)))
     progress = Progress("decoding", to_read.height, _emitter(context))
-    pairs = list(zip(to_read["abs_path"].to_list(), to_read["source_format"].to_list(), strict=True))
+    pairs = list(zip(abs_paths(to_read), to_read["source_format"].to_list(), strict=True))
     results = read_files(pairs, on_file=progress.advance)
     for rec, (encoding, text, problem, converted) in zip(to_read.iter_rows(named=True), results, strict=True):
         writer.add((rec["source_sha256"], rec["source_path"], rec["source_format"], encoding, text, problem, converted))
@@ -180,6 +180,25 @@ def decoded_documents(context: dg.AssetExecutionContext, paths: WarehousePaths) 
     )
 
 
+def _parse_isolated(chunk: pl.DataFrame, context: dg.AssetExecutionContext) -> ParsedBatch:
+    """``parse_documents`` over the chunk; if it raises, the chunk is halved until the documents that
+    make it raise are alone, and each of those is quarantined: one document never fails the run."""
+    try:
+        return parse_documents(chunk)
+    except Exception as exc:
+        if chunk.height == 1:
+            context.log.error(f"parser failed on {chunk['source_path'][0]}: {type(exc).__name__}: {exc}")
+            return ParsedBatch(*(getattr(ParsedBatch.empty(), f) for f in RAW_FROM_PARSE), outcomes=pl.DataFrame({
+                "source_sha256": chunk["source_sha256"],
+                "ingest_status": ["quarantined"],
+                "reason": ["the parser failed on this document (an internal error, logged for a fix); not read"],
+                "report_id": pl.Series([None], dtype=pl.String),
+            }))
+        half = chunk.height // 2
+        return ParsedBatch.concat([_parse_isolated(chunk.slice(0, half), context),
+                                   _parse_isolated(chunk.slice(half), context)])
+
+
 @dg.asset(
     key=["stage", "parsed_facts"],
     deps=[decoded_documents],
@@ -200,7 +219,7 @@ def parsed_facts(context: dg.AssetExecutionContext, paths: WarehousePaths) -> dg
         docs = decoded.filter(pl.col("problem").is_null())
         for offset in range(0, docs.height, PARSE_CHUNK):
             chunk = docs.slice(offset, PARSE_CHUNK)
-            batch = parse_documents(chunk)
+            batch = _parse_isolated(chunk, context)
             # facts go to disk chunk by chunk: memory stays bounded by one chunk however large the landing
             for name in RAW_FROM_PARSE:
                 frame = conform(getattr(batch, name), name)

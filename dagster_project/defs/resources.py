@@ -1,12 +1,9 @@
-import fcntl
-import os
-import time
 from pathlib import Path
 
 import dagster as dg
 from pydantic import PrivateAttr
 
-from ingest.warehouse import serving_path_for
+from ingest.warehouse import WarehouseLock, lock_path_for, serving_path_for
 
 
 class WarehousePaths(dg.ConfigurableResource):
@@ -14,12 +11,13 @@ class WarehousePaths(dg.ConfigurableResource):
 
     A run holds an exclusive lock on ``<warehouse>.lock`` from its first step to its end, so only one
     run writes a warehouse at a time whoever launched it (UI, schedule, sensor, ``ogi run``); a
-    second run waits for the lock instead of failing on DuckDB's file lock.
+    second run waits for the lock instead of failing on DuckDB's file lock. The lock is re-entrant in a
+    process: ``ogi run`` takes it first and keeps it until its summary has closed the warehouse.
     """
 
     landing_dir: str
     warehouse: str
-    _lock_fd: int | None = PrivateAttr(default=None)
+    _lock: WarehouseLock | None = PrivateAttr(default=None)
 
     @property
     def landing(self) -> Path:
@@ -35,7 +33,7 @@ class WarehousePaths(dg.ConfigurableResource):
 
     @property
     def lock_file(self) -> Path:
-        return self.warehouse_file.with_name(self.warehouse_file.name + ".lock")
+        return lock_path_for(self.warehouse_file)
 
     @property
     def stage_dir(self) -> Path:
@@ -46,20 +44,18 @@ class WarehousePaths(dg.ConfigurableResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self.warehouse_file.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            started = time.monotonic()
+        lock = WarehouseLock.for_warehouse(self.warehouse_file)
+
+        def waiting() -> None:
             if context.log:
                 context.log.warning(f"another run is writing {self.warehouse}; waiting for it to finish")
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            if context.log:
-                context.log.info(f"lock acquired after {time.monotonic() - started:.1f} s")
-        self._lock_fd = fd
+
+        waited = lock.acquire(on_wait=waiting)
+        if waited > 1 and context.log:
+            context.log.info(f"lock acquired after {waited:.1f} s")
+        self._lock = lock
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
-        if self._lock_fd is not None:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None

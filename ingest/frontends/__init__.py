@@ -9,7 +9,10 @@
 
 Formats: txt/md (``text``: decoded text, parsed here, vectorised); html, docx, pdf (``html``, ``docx``,
 ``pdf``: read from the bytes in the decode stage into blocks - paragraphs and expanded table rows, see
-``rows`` - stored as JSON in ``text`` and turned into the frames here).
+``rows`` - stored as JSON in ``text`` and turned into the frames here); png/jpeg/tiff report images
+(``ocr``) and PDF pages without text go through OCR into the same blocks (``layout`` builds the grid
+from positioned text and ruling lines for both); doc/xls (OLE2: Word/WPS, Excel/ET) through LibreOffice
+when installed (``office``).
 
 A front end never guesses a value: it only reports what is printed and where.
 """
@@ -23,8 +26,11 @@ from ingest.frontends.text import cells_frame, lines_frame
 
 # Formats with a front end, by the name dim_source_file uses.
 TEXT_FORMATS = frozenset({"txt", "md"})
-# Read from the bytes by the decode stage (html, docx, pdf front ends); their blocks arrive as JSON.
-BLOCK_FORMATS = frozenset({"html", "docx", "pdf"})
+# Read from the bytes by the decode stage (html, docx, pdf front ends; report images by OCR; legacy
+# Office files through LibreOffice when installed); their blocks arrive as JSON.
+IMAGE_FORMATS = frozenset({"png", "jpeg", "tiff"})
+LEGACY_OFFICE_FORMATS = frozenset({"doc", "xls"})
+BLOCK_FORMATS = frozenset({"html", "docx", "pdf"}) | IMAGE_FORMATS | LEGACY_OFFICE_FORMATS
 SUPPORTED_FORMATS = TEXT_FORMATS | BLOCK_FORMATS
 
 
@@ -65,10 +71,18 @@ def read_structured(fmt: str, data: bytes) -> tuple[str | None, str | None, str 
             from ingest.frontends import docx
 
             blocks, problem = docx.read(data)
-        else:
+        elif fmt == "pdf":
             from ingest.frontends import pdf
 
             blocks, problem = pdf.read(data)
+        elif fmt in IMAGE_FORMATS:
+            from ingest.frontends import ocr
+
+            blocks, problem = ocr.read_image(data)
+        else:
+            from ingest.frontends import office
+
+            blocks, problem = office.read(data)
     except Exception as e:  # one hostile file never stops the batch: it is recorded with the reason
         return None, None, f"{fmt} front end failed: {type(e).__name__}: {e}"[:300], False
     if problem is not None:
@@ -77,3 +91,60 @@ def read_structured(fmt: str, data: bytes) -> tuple[str | None, str | None, str 
     if _is_traditional(payload):
         return _to_simplified(payload), encoding, None, True
     return payload, encoding, None, False
+
+
+# ---------------------------------------------------------------------------- where the text came from
+_OCR_IN_LOCATOR = r", ocr (\d\.\d+)"
+
+
+def ocr_confidence_expr(locator: str = "locator") -> pl.Expr:
+    """The recognition confidence a cell's locator carries (``, ocr 0.87``); NULL for printed text."""
+    return pl.col(locator).str.extract(_OCR_IN_LOCATOR, 1).cast(pl.Float64)
+
+
+def text_sources(docs: pl.DataFrame, grid: pl.DataFrame) -> pl.DataFrame:
+    """doc_id -> text_source: 'ocr' (every line recognised from images), 'text_layer+ocr' (a PDF with
+    both), 'text_layer' (a PDF's own text), 'converted' (legacy Office through LibreOffice) or 'text'
+    (txt, md, html, docx: the document's characters themselves)."""
+    # blank cells carry no score: only what was read counts
+    per_doc = grid.filter(pl.col("raw_text").fill_null("") != "").group_by("doc_id").agg(
+        pl.col("locator").str.contains(_OCR_IN_LOCATOR).any().alias("any_ocr"),
+        pl.col("locator").str.contains(_OCR_IN_LOCATOR).all().alias("all_ocr"),
+    )
+    fmt = pl.col("source_format")
+    return (
+        docs.select("doc_id", "source_format").unique("doc_id")
+        .join(per_doc, on="doc_id", how="left")
+        .select(
+            "doc_id",
+            pl.when(fmt.is_in(list(IMAGE_FORMATS)) | pl.col("all_ocr").fill_null(False))
+            .then(pl.lit("ocr"))
+            .when((fmt == "pdf") & pl.col("any_ocr").fill_null(False))
+            .then(pl.lit("text_layer+ocr"))
+            .when(fmt == "pdf")
+            .then(pl.lit("text_layer"))
+            .when(fmt.is_in(list(LEGACY_OFFICE_FORMATS)))
+            .then(pl.lit("converted"))
+            .otherwise(pl.lit("text"))
+            .alias("text_source"),
+        )
+    )
+
+
+def ocr_warnings(cells: pl.DataFrame) -> pl.DataFrame:
+    """A placed table value read by OCR below ``ocr.MIN_CONFIDENCE``: a warning, never a silent value.
+    cells: the mapper's cells (doc_id, table_id, row_key, raw_text, locator, ...)."""
+    from ingest.frontends.ocr import MIN_CONFIDENCE
+
+    conf = ocr_confidence_expr()
+    return cells.filter(conf < MIN_CONFIDENCE).select(
+        "doc_id",
+        "table_id",
+        "row_key",
+        pl.lit("ocr_low_confidence").alias("code"),
+        pl.lit("warn").alias("severity"),
+        pl.format("read by OCR with confidence {} (below {}): check against the image", conf.round(2),
+                  pl.lit(MIN_CONFIDENCE)).alias("detail"),
+        "raw_text",
+        "locator",
+    )

@@ -35,7 +35,12 @@ _CHROME_RE = re.compile(
 # class/id words of the article body in common CMSs (TRS, 政府网站集约化平台, …)
 _BODY_RE = re.compile(r"TRS_Editor|TRS_UEDITOR|zoom|article|content|detail|main[-_]?text|wenzhang|zw|text", re.I)
 _META_RE = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_\-]+)", re.I)
-_ENCODING_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030"}
+_ENCODING_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030",
+                     "big5": "cp950"}
+_LEGACY_CODECS = {"big5": "cp950"}  # encoding name recorded -> codec
+# A span beyond this is not a layout (the grid caps spans further, see rows.MAX_SPAN); an attribute of
+# thousands of digits must not reach int() (Python refuses above 4,300 digits).
+MAX_SPAN_ATTR = 1000
 
 
 def decode_html(data: bytes) -> tuple[str | None, str | None, str | None]:
@@ -56,13 +61,21 @@ def decode_html(data: bytes) -> tuple[str | None, str | None, str | None]:
             candidates.append(declared)
         except LookupError:
             pass
-    candidates += [e for e in ("utf-8", "gb18030") if e not in candidates]
+    if "utf-8" not in candidates:
+        candidates.append("utf-8")
     for enc in candidates:
         try:
             return data.decode(enc), enc, None
         except UnicodeDecodeError:
             continue
-    return None, None, "HTML could not be decoded as its declared charset, UTF-8 or GB18030/GBK"
+    # undeclared legacy bytes: GB18030 or Big5, whichever reads as Chinese (see ingest.decoding)
+    from ingest.decoding import _decode_legacy
+
+    decoded = _decode_legacy(data, partial=False)
+    if decoded.text is None:
+        return None, None, "HTML could not be decoded as its declared charset, UTF-8, GB18030/GBK or Big5 " \
+            f"({decoded.problem})"
+    return data.decode(_LEGACY_CODECS.get(decoded.encoding, decoded.encoding)), decoded.encoding, None
 
 
 def _is_chrome(node: LexborNode) -> bool:
@@ -107,8 +120,17 @@ class _Walker:
                 self.n_paras += 1
                 self.blocks.append(para(piece, f"html block {self.n_paras}"))
 
-    def walk(self, node: LexborNode) -> None:
-        for child in node.iter(include_text=True):
+    def walk(self, root: LexborNode) -> None:
+        # an explicit stack, not recursion: a page nested 10,000 elements deep is still read
+        stack = [(root.iter(include_text=True), False)]
+        while stack:
+            children, flush_after = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                if flush_after:
+                    self.flush()
+                continue
             tag = child.tag
             if tag == "-text":
                 self.buf.append(child.text_content or "")
@@ -118,7 +140,7 @@ class _Walker:
                 self.flush()
                 if _has_nested_table(child):
                     # a layout table (old CMS pages wrap the article in one): read its cells as blocks
-                    self.walk(child)
+                    stack.append((child.iter(include_text=True), False))
                 else:
                     self.table(child)
             elif tag == "br":
@@ -127,12 +149,11 @@ class _Walker:
                 if _is_chrome(child):
                     continue
                 self.flush()
-                self.walk(child)
-                self.flush()
+                stack.append((child.iter(include_text=True), True))
             else:
                 if _is_chrome(child):
                     continue
-                self.walk(child)
+                stack.append((child.iter(include_text=True), False))
 
     def table(self, table: LexborNode) -> None:
         self.n_tables += 1
@@ -171,21 +192,23 @@ def _own_cells(tr: LexborNode) -> list[LexborNode]:
 
 def _cell_text(cell: LexborNode) -> str:
     parts: list[str] = []
-
-    def rec(node: LexborNode) -> None:
-        for child in node.iter(include_text=True):
-            if child.tag == "-text":
-                parts.append(child.text_content or "")
-            elif child.tag in _SKIP or child.tag == "-comment":
-                continue
-            elif child.tag in ("br", "p", "div", "li", "tr"):
+    stack = [(cell.iter(include_text=True), False)]  # iterative, as _Walker.walk
+    while stack:
+        children, spaced = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            if spaced:
                 parts.append(" ")
-                rec(child)
-                parts.append(" ")
-            else:
-                rec(child)
-
-    rec(cell)
+        elif child.tag == "-text":
+            parts.append(child.text_content or "")
+        elif child.tag in _SKIP or child.tag == "-comment":
+            continue
+        elif child.tag in ("br", "p", "div", "li", "tr"):
+            parts.append(" ")
+            stack.append((child.iter(include_text=True), True))
+        else:
+            stack.append((child.iter(include_text=True), False))
     return " ".join("".join(parts).split())
 
 
@@ -193,8 +216,11 @@ def _int_attr(node: LexborNode, name: str) -> int:
     raw = node.attributes.get(name)
     if not raw:
         return 1
-    m = re.match(r"\s*(\d+)", raw)
-    return int(m.group(1)) if m and int(m.group(1)) > 0 else 1
+    m = re.match(r"\s*0*(\d+)", raw)
+    if not m:
+        return 1
+    digits = m.group(1)
+    return MAX_SPAN_ATTR if len(digits) > 4 else max(1, min(int(digits), MAX_SPAN_ATTR))
 
 
 def extract(html: str) -> list[Block]:

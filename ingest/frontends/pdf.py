@@ -1,152 +1,362 @@
-"""PDF front end (pdfplumber text layer): ruled tables found from their lines, merged boxes expanded
-into the grid (text repeated as a ``span_copy``), the rest of each page as text lines, in reading order
-across pages (a table continued on the next page is simply more rows of the same section).
+"""PDF front end on PDFium (pypdfium2): the text layer's characters with their boxes and the page's
+drawn lines go through ``layout`` (ruled tables from the lines, merged boxes expanded, wrapped labels
+and numbers joined inside their box, unruled rows split at wide gaps, the rest as paragraphs), page by
+page in reading order (a table continued on the next page is simply more rows of the same section).
 
-A PDF without a text layer (scanned) or one that needs a password is refused with a clear reason;
-nothing is guessed (no OCR). Locators are page + bounding box (PDF points, top-left origin).
-Unruled tables fall back to text lines whose words are split into cells at wide gaps; digits of one
-number are one word (pdfplumber joins characters closer than ``x_tolerance``), so two numbers are
-never glued and one is never split.
+Pages without a text layer (a scan), and the picture areas of pages that have one, are read by OCR
+(``ocr``) when it is on (``OGI_OCR``, default on): the page is rendered and its recognised text boxes
+and ruling lines go through the same ``layout``. With OCR off, a PDF with no text at all is
+quarantined with that reason. An encrypted PDF is refused. Locators are page + bounding box (PDF
+points, top-left origin).
+
+Hostile files: at most ``MAX_PAGES`` pages, ``MAX_CHARS`` characters and ``MAX_OBJECTS`` drawing
+objects a page are read (beyond that the page's lines are ignored and its text is read unruled), OCR
+renders at most ``ocr.MAX_OCR_PAGES`` pages at a capped size, and a document stops at a time limit.
 """
 
 from __future__ import annotations
 
+import ctypes
 import io
 import re
+import time
 
-from ingest.frontends.rows import Block, para
+import numpy as np
+
+from ingest.frontends.layout import Rulings, Units, page_blocks
+from ingest.frontends.rows import Block
 
 MAX_PAGES = 500
-# pdfplumber puts a space where glyphs are further apart than x_tolerance; between CJK characters
-# (and CJK next to a digit) that space is layout, not text.
-_CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef]) (?=[\u3000-\u9fff\uff00-\uffef\d])|(?<=\d) (?=[\u3000-\u9fff])")
+MAX_CHARS = 200_000  # a page; a report page has 1-3 thousand
+MAX_OBJECTS = 100_000  # drawing objects walked on one page (forms included)
+TIME_LIMIT_S = 300.0  # one document, text layer and OCR together (OCR: ~4 s a page on one core)
+# A page whose image objects cover this share of it (and that has text elsewhere) gets its picture
+# areas read by OCR: a scanned table pasted into an otherwise typed report.
+IMAGE_SHARE_FOR_OCR = 0.2
+
+# text_source of a document read here (dim_report.text_source)
+TEXT_LAYER, OCR, MIXED = "text_layer", "ocr", "text_layer+ocr"
+
+
+class PdfRefused(Exception):
+    pass
 
 
 def read(data: bytes) -> tuple[list[Block] | None, str | None]:
-    import pdfplumber
+    blocks, problem, _ = read_with_source(data)
+    return blocks, problem
+
+
+def read_with_source(data: bytes) -> tuple[list[Block] | None, str | None, str | None]:
+    """bytes -> (blocks, problem, text_source)."""
+    import pypdfium2 as pdfium
 
     try:
-        pdf = pdfplumber.open(io.BytesIO(data))
-        pages = pdf.pages
-    except Exception as e:  # pdfminer raises its own types for encryption and corruption
-        name = type(e).__name__
-        cause = f"{name} {e!r} {type(e.__cause__).__name__ if e.__cause__ else ''}"
-        if "Password" in cause or "Encrypt" in cause or "password" in cause.lower() or b"/Encrypt" in data[-65536:]:
-            return None, "pdf: encrypted, a password is needed to read it (no text layer read)"
-        return None, f"pdf could not be opened: {name}: {e}"[:300]
-    with pdf:
-        if len(pages) > MAX_PAGES:
-            return None, f"pdf has {len(pages)} pages, above the {MAX_PAGES}-page cap"
-        blocks: list[Block] = []
-        n_chars = 0
-        n_tables = 0
+        doc = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as e:
+        if "password" in str(e).lower() or b"/Encrypt" in data[-65536:]:
+            return None, "pdf: encrypted, a password is needed to read it (no text layer read)", None
+        return None, f"pdf could not be opened: {e}"[:300], None
+    try:
+        return _read_doc(doc, data)
+    except PdfRefused as e:
+        return None, str(e), None
+    finally:
+        doc.close()
+
+
+# A font with a predefined CJK CMap (UniGB-UCS2-H, GBK-EUC-H, ...) rather than Identity-H: the kind of
+# non-embedded font whose one-glyph text objects PDFium drops. Hidden inside compressed object streams,
+# so a file with those is checked object by object too.
+_PREDEFINED_CMAP = re.compile(rb"/Encoding\s*/(?!Identity-)[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*-[HV]\b|/ObjStm")
+
+
+def _read_doc(doc, data: bytes) -> tuple[list[Block] | None, str | None, str | None]:
+    from ingest.frontends import ocr
+
+    check_lost = _PREDEFINED_CMAP.search(data) is not None
+
+    n_pages = len(doc)
+    if n_pages > MAX_PAGES:
+        return None, f"pdf has {n_pages} pages, above the {MAX_PAGES}-page cap", None
+    deadline = time.monotonic() + TIME_LIMIT_S
+    blocks: list[Block] = []
+    table_no = [0]
+    n_text_pages = n_ocr_pages = 0
+    for pno in range(1, n_pages + 1):
+        if time.monotonic() > deadline:
+            raise PdfRefused(f"pdf: reading stopped at page {pno} of {n_pages}, over the {TIME_LIMIT_S:.0f} s limit")
+        page = doc[pno - 1]
         try:
-            for pno, page in enumerate(pages, start=1):
-                n_chars += len(page.chars)
-                if not page.chars:
+            units, rulings, images, lost = page_geometry(page, check_lost)
+            if lost:
+                units = _pdfminer_chars(data, pno)
+            page_units = units
+            ocr_region = None
+            if len(units) == 0:
+                ocr_region = "page"
+            elif images and _image_share(images, page) >= IMAGE_SHARE_FOR_OCR:
+                ocr_region = "images"
+            if ocr_region is not None and ocr.enabled() and n_ocr_pages < ocr.MAX_OCR_PAGES:
+                o_units, o_rulings = ocr.read_pdf_page(page, deadline)
+                n_ocr_pages += len(o_units) > 0
+                if ocr_region == "page":
+                    page_units, rulings = o_units, o_rulings
+                else:
+                    page_units = _with_image_text(units, o_units, images)
+            if len(units):
+                n_text_pages += 1
+            blocks.extend(page_blocks(page_units, rulings, pno, table_no))
+        finally:
+            page.close()
+    if n_text_pages == 0 and n_ocr_pages == 0:
+        if not ocr.enabled():
+            return None, "pdf: no text layer (a scanned PDF?) and OCR is off (OGI_OCR=0): quarantined", None
+        return None, "pdf: no text layer, and OCR recognised no text on any page: quarantined", None
+    source = OCR if n_text_pages == 0 else (MIXED if n_ocr_pages else TEXT_LAYER)
+    return blocks, None, source
+
+
+def _image_share(images: list[tuple[float, float, float, float]], page) -> float:
+    w, h = page.get_size()
+    area = sum(max(0.0, x1 - x0) * max(0.0, y1 - y0) for x0, y0, x1, y1 in images)
+    return min(1.0, area / max(w * h, 1.0))
+
+
+def _with_image_text(units: Units, o: Units, images: list[tuple[float, float, float, float]]) -> Units:
+    """The text layer plus the OCR pieces that lie inside a picture and on no character of the text layer."""
+    if len(o) == 0:
+        return units
+    cx, cy = (o.x0 + o.x1) / 2, (o.top + o.bottom) / 2
+    in_image = np.zeros(len(o), bool)
+    for x0, y0, x1, y1 in images:
+        in_image |= (cx >= x0) & (cx <= x1) & (cy >= y0) & (cy <= y1)
+    if len(units):
+        ux, uy = (units.x0 + units.x1) / 2, (units.top + units.bottom) / 2
+        covered = (
+            (ux[None, :] >= o.x0[:, None]) & (ux[None, :] <= o.x1[:, None])
+            & (uy[None, :] >= o.top[:, None]) & (uy[None, :] <= o.bottom[:, None])
+        ).any(axis=1)
+        in_image &= ~covered
+    keep = np.nonzero(in_image)[0]
+    if keep.size == 0:
+        return units
+    extra = o.take(keep)
+    conf = np.concatenate([np.ones(len(units)), extra.conf if extra.conf is not None else np.ones(len(extra))])
+    return Units(units.text + extra.text, np.concatenate([units.x0, extra.x0]), np.concatenate([units.top, extra.top]),
+                 np.concatenate([units.x1, extra.x1]), np.concatenate([units.bottom, extra.bottom]), conf)
+
+
+# --------------------------------------------------------------------------- PDFium geometry
+def page_geometry(page, check_lost: bool = True) -> tuple[Units, Rulings, list[tuple[float, float, float, float]], int]:
+    """(characters, ruling lines, picture boxes, text objects PDFium could not decode) of one page,
+    top-left origin."""
+    import pypdfium2.raw as raw
+
+    _, height = page.get_size()
+    units = _chars(page, height)
+    h, v, images = [], [], []
+    lost = _walk(raw, page, height, h, v, images, check_lost)
+    rulings = Rulings(np.array(h, float).reshape(-1, 3), np.array(v, float).reshape(-1, 3))
+    return units, rulings, images, lost
+
+
+def _pdfminer_chars(data: bytes, pno: int) -> Units:
+    """The characters of one page as pdfminer decodes them (no layout analysis), top-left origin."""
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LTChar
+
+    text, x0, top, x1, bottom = [], [], [], [], []
+    for lt_page in extract_pages(io.BytesIO(data), page_numbers=[pno - 1], laparams=None):
+        height = lt_page.height
+        stack = list(lt_page)
+        while stack:
+            item = stack.pop()
+            if isinstance(item, LTChar):
+                ch = item.get_text()
+                if ch.strip() and item.x1 > item.x0:
+                    text.append(ch)
+                    x0.append(item.x0)
+                    x1.append(item.x1)
+                    top.append(height - item.y1)
+                    bottom.append(height - item.y0)
+            elif hasattr(item, "__iter__"):
+                stack.extend(item)
+    return Units(text, np.array(x0), np.array(top), np.array(x1), np.array(bottom))
+
+
+def _chars(page, height: float) -> Units:
+    import pypdfium2.raw as raw
+
+    tp = page.get_textpage()
+    try:
+        n = raw.FPDFText_CountChars(tp.raw)
+        if n <= 0:
+            return Units([], *(np.zeros(0),) * 4)
+        if n > MAX_CHARS:
+            raise PdfRefused(f"pdf: a page has {n} characters, above the {MAX_CHARS} cap")
+        buf = (ctypes.c_ushort * (n + 1))()
+        got = raw.FPDFText_GetText(tp.raw, 0, n, buf)
+        text = bytes(buf)[: max(0, got - 1) * 2].decode("utf-16-le", errors="replace")
+        if len(text) != n:  # characters outside the BMP: one index, two UTF-16 units
+            text = "".join(chr(raw.FPDFText_GetUnicode(tp.raw, i) or 32) for i in range(n))
+        # one call per character is PDFium's only way to its boxes; the loose box (font ascent to
+        # descent) gives every character of a line the same height, which the line grouping wants
+        rect = raw.FS_RECTF()
+        get = raw.FPDFText_GetLooseCharBox
+        h = tp.raw
+        flat: list[float] = []
+        ext = flat.extend
+        for i in range(n):
+            get(h, i, rect)
+            ext((rect.left, rect.top, rect.right, rect.bottom))
+        boxes = np.array(flat).reshape(n, 4)
+        # the loose box is wrong for some fonts (vertical labels in a narrow column get boxes 200 pt
+        # square): there the glyph's own box, made as tall as it is wide (an em square), is used instead
+        lw, lh = boxes[:, 2] - boxes[:, 0], boxes[:, 1] - boxes[:, 3]
+        med = float(np.median(lh[lh > 0])) if (lh > 0).any() else 10.0
+        bad = np.nonzero((lw > 2.5 * np.maximum(lh, 0.1)) | (lh > 4 * med))[0]
+        if bad.size:
+            left, right, bottom, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+            for i in bad:
+                raw.FPDFText_GetCharBox(h, int(i), left, right, bottom, top)
+                cy = (top.value + bottom.value) / 2
+                em = max(right.value - left.value, top.value - bottom.value) / 2
+                boxes[i] = (left.value, cy + em, right.value, cy - em)
+    finally:
+        tp.close()
+    chars = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
+    # whitespace (including the spaces and line breaks PDFium generates) is layout, not text
+    keep = ~np.isin(chars, (9, 10, 13, 32, 0xA0, 0x3000, 0xFFFE, 0xFFFF, 0)) & (boxes[:, 2] > boxes[:, 0])
+    idx = np.nonzero(keep)[0]
+    return Units([text[i] for i in idx], boxes[idx, 0], height - boxes[idx, 1], boxes[idx, 2],
+                 height - boxes[idx, 3])
+
+
+def _walk(raw, page, height: float, h: list, v: list, images: list, check_lost: bool = True) -> int:
+    """Ruling lines and picture boxes of a page, forms (XObjects) entered with their matrices; -> the
+    number of text objects PDFium decoded to nothing although they hold a string (a lost glyph)."""
+    budget = MAX_OBJECTS
+    lost = 0
+    left, bottom, right, top = ctypes.c_float(), ctypes.c_float(), ctypes.c_float(), ctypes.c_float()
+    TEXT, PATH, IMAGE, FORM = raw.FPDF_PAGEOBJ_TEXT, raw.FPDF_PAGEOBJ_PATH, raw.FPDF_PAGEOBJ_IMAGE, raw.FPDF_PAGEOBJ_FORM
+    get_type, get_bounds = raw.FPDFPageObj_GetType, raw.FPDFPageObj_GetBounds
+    # (page or form, object count, matrix of its content (None: the page's own), getter)
+    stack = [(page.raw, raw.FPDFPage_CountObjects(page.raw), None, raw.FPDFPage_GetObject)]
+    while stack:
+        parent, count, m, get = stack.pop()
+        budget -= count
+        if budget < 0:
+            h.clear()
+            v.clear()
+            return lost
+        for k in range(count):
+            obj = get(parent, k)
+            t = get_type(obj)
+            if t == TEXT:
+                if not check_lost:
                     continue
-                items = []  # (top, order, blocks)
-                tables = page.find_tables()
-                for t in tables:
-                    n_tables += 1
-                    items.append((t.bbox[1], 0, _table_blocks(t, pno, n_tables)))
-                rest = page
-                for t in tables:
-                    rest = rest.outside_bbox(t.bbox)
-                text_lines = rest.extract_text_lines(layout=False, strip=True, return_chars=True)
-                right = max((ln["x1"] for ln in text_lines), default=0.0)
-                prev = None  # the open paragraph: [top, block, x1, bottom, size]
-                for ln in text_lines:
-                    block = _line_block(ln, pno)
-                    size = max((c.get("size") or 10.0) for c in ln["chars"]) if ln["chars"] else 10.0
-                    if (
-                        block.kind == "para"
-                        and prev is not None
-                        and prev[1].kind == "para"
-                        and prev[2] >= right - 1.5 * size
-                        and 0 <= ln["top"] - prev[3] < 0.8 * size
-                    ):
-                        # a line wrapped by the layout, not a new paragraph: rejoin it
-                        prev[1].cells[0] += block.cells[0]
-                        prev[2], prev[3] = ln["x1"], ln["bottom"]
-                        continue
-                    prev = [ln["top"], block, ln["x1"], ln["bottom"], size]
-                    items.append((ln["top"], 1, [block]))
-                items.sort(key=lambda x: (x[0], x[1]))
-                for _, _, bl in items:
-                    blocks.extend(bl)
-        except Exception as e:
-            name = type(e).__name__
-            if "Password" in name or "Encrypt" in name:
-                return None, "pdf: encrypted, a password is needed to read it (no text layer read)"
-            return None, f"pdf text layer could not be read: {name}: {e}"[:300]
-        if n_chars == 0:
-            return None, "pdf: no text layer (a scanned PDF?): quarantined, not guessed (no OCR)"
-        return blocks, None
+                # a single CJK glyph of a non-embedded CID font comes out zero-wide and textless
+                if get_bounds(obj, left, bottom, right, top) and right.value - left.value < 0.01:
+                    lost += 1
+            elif t == PATH:
+                _path(raw, obj, m, height, h, v)
+            elif t == IMAGE:
+                box = _bounds(raw, obj, m, height)
+                if box is not None:
+                    images.append(box)
+            elif t == FORM:
+                stack.append((obj, raw.FPDFFormObj_CountObjects(obj), _compose(_matrix(raw, obj), m),
+                              raw.FPDFFormObj_GetObject))
+    return lost
 
 
-def _line_block(ln: dict, pno: int) -> Block:
-    """A text line outside ruled tables: one paragraph, or - when its characters fall into groups
-    separated by gaps wider than two character widths (an unruled table row) - one cell per group.
-    A group is never cut inside a run of digits, so one number stays one cell."""
-    chars = [c for c in ln["chars"] if c["text"].strip()]
-    loc = f"page {pno}, bbox {ln['x0']:.0f},{ln['top']:.0f},{ln['x1']:.0f},{ln['bottom']:.0f}"
-    if len(chars) < 2:
-        return para(_CJK_GAP.sub("", ln["text"]), loc)
-    groups: list[list[dict]] = [[chars[0]]]
-    for prev, ch in zip(chars, chars[1:], strict=False):
-        size = max(prev.get("size") or 10.0, 1.0)
-        if ch["x0"] - prev["x1"] > 2.0 * size:
-            groups.append([ch])
-        else:
-            groups[-1].append(ch)
-    if len(groups) == 1:
-        return para(_CJK_GAP.sub("", ln["text"]), loc)
-    cells = ["".join(c["text"] for c in g) for g in groups]
-    locs = [f"page {pno}, bbox {g[0]['x0']:.0f},{ln['top']:.0f},{g[-1]['x1']:.0f},{ln['bottom']:.0f}" for g in groups]
-    return Block("tab", cells, locs, [False] * len(cells))
+Matrix = tuple[float, float, float, float, float, float]
 
 
-def _table_blocks(table, pno: int, tno: int) -> list[Block]:
-    """Rows of one ruled table; a position inside a merged box repeats its text as a copy."""
-    texts = table.extract(x_tolerance=1.5, y_tolerance=3)
-    rows = table.rows
-    cols = table.columns
-    # merged boxes: every cell bbox with its origin (row, col)
-    origin_of: dict[tuple[int, int], tuple[int, int]] = {}
-    row_tops = [r.bbox[1] for r in rows]
-    col_lefts = [c.bbox[0] for c in cols]
-    for cell in table.cells:
-        x0, top, x1, bottom = cell
-        r0 = _index(row_tops, top)
-        c0 = _index(col_lefts, x0)
-        if r0 is None or c0 is None:
-            continue
-        for ri, r in enumerate(rows):
-            if r.bbox[1] >= top - 0.5 and r.bbox[3] <= bottom + 0.5:
-                for ci, c in enumerate(cols):
-                    if c.bbox[0] >= x0 - 0.5 and c.bbox[2] <= x1 + 0.5:
-                        origin_of[(ri, ci)] = (r0, c0)
-    out = []
-    for ri, r in enumerate(rows):
-        cells, locs, copies = [], [], []
-        for ci, c in enumerate(cols):
-            o = origin_of.get((ri, ci), (ri, ci))
-            text = ""
-            if o[0] < len(texts) and o[1] < len(texts[o[0]]):
-                text = texts[o[0]][o[1]] or ""
-            text = " ".join(text.split())
-            cells.append(text)
-            copies.append(o != (ri, ci))
-            x0, x1 = c.bbox[0], c.bbox[2]
-            locs.append(f"page {pno}, table {tno}, row {ri + 1}, col {ci + 1}, bbox {x0:.0f},{r.bbox[1]:.0f},{x1:.0f},{r.bbox[3]:.0f}")
-        if any(cells):
-            out.append(Block("tab", cells, locs, copies))
-    return out
+def _compose(inner: Matrix, outer: Matrix | None) -> Matrix:
+    """inner then outer (PDF row-vector convention)."""
+    if outer is None:
+        return inner
+    a, b, c, d, e, f = inner
+    A, B, C, D, E, F = outer
+    return (a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D, e * A + f * C + E, e * B + f * D + F)
 
 
-def _index(values: list[float], v: float) -> int | None:
-    for i, x in enumerate(values):
-        if abs(x - v) < 1.0:
-            return i
-    return None
+def _apply(m: Matrix | None, x: float, y: float) -> tuple[float, float]:
+    if m is None:
+        return x, y
+    return m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]
+
+
+def _matrix(raw, obj) -> Matrix:
+    fs = raw.FS_MATRIX()
+    if not raw.FPDFPageObj_GetMatrix(obj, fs):
+        return (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    return (fs.a, fs.b, fs.c, fs.d, fs.e, fs.f)
+
+
+def _bounds(raw, obj, m: Matrix | None, height: float):
+    left, bottom, right, top = ctypes.c_float(), ctypes.c_float(), ctypes.c_float(), ctypes.c_float()
+    if not raw.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
+        return None
+    # bounds of an object inside a form are in the form's space
+    xa, ya = _apply(m, left.value, bottom.value)
+    xb, yb = _apply(m, right.value, top.value)
+    return min(xa, xb), height - max(ya, yb), max(xa, xb), height - min(ya, yb)
+
+
+def _path(raw, obj, m: Matrix | None, height: float, h: list, v: list) -> None:
+    fill, stroke = ctypes.c_int(), ctypes.c_int()
+    raw.FPDFPath_GetDrawMode(obj, fill, stroke)
+    if not stroke.value:
+        # a filled shape is a line only when it is a thin bar (borders drawn as filled rectangles);
+        # larger fills are cell shading or backgrounds. Its bounds suffice.
+        box = _bounds(raw, obj, m, height)
+        if box is not None:
+            x0, y0, x1, y1 = box
+            w, hh = x1 - x0, y1 - y0
+            if min(w, hh) <= 2.5 and max(w, hh) >= 3.0:
+                if w >= hh:
+                    h.append(((y0 + y1) / 2, x0, x1))
+                else:
+                    v.append(((x0 + x1) / 2, y0, y1))
+        return
+    n = raw.FPDFPath_CountSegments(obj)
+    if n <= 0 or n > 10_000:
+        return
+    if n == 2:  # one straight stroke (most table borders): its bounds are the line, however thick
+        box = _bounds(raw, obj, m, height)
+        if box is not None:
+            x0, y0, x1, y1 = box
+            w, hh = x1 - x0, y1 - y0
+            if min(w, hh) <= 3.0 and max(w, hh) >= 3.0:
+                if w >= hh:
+                    h.append(((y0 + y1) / 2, x0, x1))
+                else:
+                    v.append(((x0 + x1) / 2, y0, y1))
+        return
+    mm = _compose(_matrix(raw, obj), m)
+    x, y = ctypes.c_float(), ctypes.c_float()
+    MOVETO, LINETO = raw.FPDF_SEGMENT_MOVETO, raw.FPDF_SEGMENT_LINETO
+    start = prev = None
+    for i in range(n):
+        seg = raw.FPDFPath_GetPathSegment(obj, i)
+        raw.FPDFPathSegment_GetPoint(seg, x, y)
+        px, py = _apply(mm, x.value, y.value)
+        pt = (px, height - py)
+        kind = raw.FPDFPathSegment_GetType(seg)
+        if kind == MOVETO:
+            start = pt
+        elif kind == LINETO and prev is not None:
+            _segment(prev[0], prev[1], pt[0], pt[1], h, v)
+        if raw.FPDFPathSegment_GetClose(seg) and start is not None:
+            _segment(pt[0], pt[1], start[0], start[1], h, v)
+        prev = pt
+
+
+def _segment(x0: float, y0: float, x1: float, y1: float, h: list, v: list) -> None:
+    if abs(y1 - y0) < 1.0 and abs(x1 - x0) >= 3.0:
+        h.append(((y0 + y1) / 2, min(x0, x1), max(x0, x1)))
+    elif abs(x1 - x0) < 1.0 and abs(y1 - y0) >= 3.0:
+        v.append(((x0 + x1) / 2, min(y0, y1), max(y0, y1)))

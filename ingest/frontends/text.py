@@ -20,7 +20,7 @@ _PIPE_SEP_RE = r"^\|?[\s:\-|]*-[\s:\-|]*\|?$"
 _RULE_ROW_RE = r"^\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?$"
 
 # A value as a table cell prints it: a number (signed, thousands, decimals), a dash, a slash, 无.
-_VALUE_TOKEN = r"(?:[+\-−]?\d[\d,，]*(?:\.\d+)?|[/／\\\-—–－]+|无)"
+_VALUE_TOKEN = r"(?:[+\-−－＋]?\d[\d,，]*(?:\.\d+)?|[/／\\\-—–－]+|无)"
 # "规章 0 0 0", "规  章    0   0   0", "0 0 0 0 0 0 0": a label (optional) and values separated by
 # whitespace. The label ends in a character no value ends in, and is short: a sentence that happens
 # to end in a number stays a paragraph. Rust regexes are linear, whatever the input.
@@ -28,6 +28,7 @@ _SPACED_ROW_RE = (
     r"^(?P<label>[^\t|]{0,60}?[^\s\d.,，+\-−/／\\—–－])?(?P<values>(?:[\s\u3000]+" + _VALUE_TOKEN
     + r")+|" + _VALUE_TOKEN + r"(?:[\s\u3000]+" + _VALUE_TOKEN + r")+)$"
 )
+_LIST_MARKER_AFTER_SPACE_RE = r"[\s\u3000]+([(（][一二三四五六七八九十]+[)）]|\d+[.、．]|[一二三四五六七八九十]+、)"
 # page furniture a PDF or a word processor leaves between table rows: "- 3 -", "— 12 —"
 _PAGE_MARKER_RE = r"^[\-—–－]\s*\d{1,4}\s*[\-—–－]$"
 
@@ -83,8 +84,16 @@ def cells_frame(lines: pl.DataFrame) -> pl.DataFrame:
         if lines["text"].str.contains("\n", literal=True).any()
         else pl.col("text").str.split("\n")
     )
+    # two labels on one line without values (三、本年度办理结果 (一)予以公开, (三)不予公开 1.属于国家秘密):
+    # split before a list marker that follows a space; a short line only, a paragraph stays whole
+    two_labels = (pl.col("kind") == "para") & (pl.col("text").str.len_chars() <= 80) & pl.col("text").str.contains(
+        _LIST_MARKER_AFTER_SPACE_RE
+    )
     parts = (
-        pl.when(pl.col("kind") == "tab")
+        pl.when(two_labels)
+        .then(pl.col("text").str.strip_chars().str.replace_all(_LIST_MARKER_AFTER_SPACE_RE, "\t$1")
+              .str.split("\t"))
+        .when(pl.col("kind") == "tab")
         .then(short.str.split("\t"))
         .when(pl.col("kind") == "pipe")
         .then(short.str.strip_chars().str.strip_prefix("|").str.strip_suffix("|").str.split("|"))
@@ -111,4 +120,7 @@ def _spaced_cells(line: pl.Expr) -> pl.Expr:
     groups = line.str.extract_groups(_SPACED_ROW_RE)
     label = groups.struct.field("label").str.strip_chars()
     values = groups.struct.field("values").str.extract_all(_VALUE_TOKEN)
-    return pl.when(label.is_null() | (label == "")).then(values).otherwise(pl.concat_list(label, values))
+    # a group label and its first row on one line (三、本年度办理结果 (一)予以公开 2 ...): split before a
+    # list marker that follows a space; a label spaced inside (规  章) stays whole
+    labels = label.str.replace_all(_LIST_MARKER_AFTER_SPACE_RE, "\t$1").str.split("\t")
+    return pl.when(label.is_null() | (label == "")).then(values).otherwise(pl.concat_list(labels, values))

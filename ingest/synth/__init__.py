@@ -11,6 +11,8 @@ Public API::
 
 from .agencies import Agency, make_agency, random_agency
 from .generator import (
+    ALL_LAYOUTS,
+    EXTRA_LAYOUTS,
     LAYOUT_TEMPLATES,
     LAYOUTS,
     TABLE_LAYOUTS,
@@ -22,6 +24,8 @@ from .generator import (
 )
 
 __all__ = [
+    "ALL_LAYOUTS",
+    "EXTRA_LAYOUTS",
     "LAYOUTS",
     "LAYOUT_TEMPLATES",
     "TABLE_LAYOUTS",

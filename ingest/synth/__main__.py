@@ -7,7 +7,7 @@ import argparse
 import sys
 import time
 
-from .generator import LAYOUTS, generate_corpus
+from .generator import ALL_LAYOUTS, LAYOUTS, generate_corpus
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-n", type=int, default=200)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument(
-        "--layouts", default=",".join(LAYOUTS), help=f"comma-separated subset of {','.join(LAYOUTS)}"
+        "--layouts", default=",".join(LAYOUTS), help=f"comma-separated subset of {','.join(ALL_LAYOUTS)} (default: {','.join(LAYOUTS)})"
     )
     ap.add_argument("--inject-error-rate", type=float, default=0.0)
     ap.add_argument(

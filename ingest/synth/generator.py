@@ -19,12 +19,20 @@ from . import text as tx
 from .agencies import Agency, UniqueAgencyYears, random_agency
 from .cells import Cell, CountStyle, T2Style
 from .render import (
+    REAL_FORMS,
     LabelStyle,
     PipeStyle,
+    RealStyle,
     TabStyle,
+    TRow,
     pipe_t2,
     pipe_t3,
     pipe_t4,
+    real_cut_line,
+    real_t2_rows,
+    real_t3_rows,
+    real_t4_rows,
+    real_table,
     tab_t2,
     tab_t3,
     tab_t4,
@@ -38,8 +46,23 @@ LAYOUTS: tuple[str, ...] = (
     "pipe_md",
     "narrative",
     "headings_only",
+    # text forms of published reports (render.REAL_FORMS)
+    "pipe_bare",
+    "pipe_padded",
+    "cell_lines",
+    "spaced_cols",
 )
-TABLE_LAYOUTS = frozenset({"tab_v2019", "tab_v2021", "tab_blank_zero", "pipe_md"})
+CUT_LAYOUT = "cut_table"
+# Generated only when named (generate_corpus(layouts=...), --layouts): a page cut inside a table is read
+# right, but the rules read a 表三 that stops early as failing (README, "Reader gaps").
+EXTRA_LAYOUTS: tuple[str, ...] = (CUT_LAYOUT,)
+ALL_LAYOUTS = LAYOUTS + EXTRA_LAYOUTS
+# a cut page is drawn in a form the reader reads right, so that only the cut itself is tested
+CUT_FORMS = tuple(f for f in REAL_FORMS if f in LAYOUTS)
+TABLE_LAYOUTS = frozenset({"tab_v2019", "tab_v2021", "tab_blank_zero", "pipe_md", *REAL_FORMS, CUT_LAYOUT})
+# A cut report has lost the cells an injected error or a revision might touch, and the identities
+# that would detect them: it gets neither.
+WHOLE_TABLE_LAYOUTS = TABLE_LAYOUTS - {CUT_LAYOUT}
 LAYOUT_TEMPLATES: dict[str, tuple[str, ...]] = {
     "tab_v2019": ("v2019",),
     "tab_v2021": ("v2021",),
@@ -47,6 +70,7 @@ LAYOUT_TEMPLATES: dict[str, tuple[str, ...]] = {
     "pipe_md": ("v2019", "v2021"),
     "headings_only": ("v2019", "v2021"),
     "narrative": ("pre2019",),
+    **{lay: ("v2019", "v2021") for lay in (*REAL_FORMS, CUT_LAYOUT)},
 }
 TEMPLATE_YEARS: dict[str, tuple[int, int]] = {
     "v2019": (2019, 2020),
@@ -103,11 +127,14 @@ class _Doc:
         self.lines.append(indent + s)
         self.lines.append("")
 
-    def block(self, lines: list[str]) -> None:
+    def block(self, lines: list[str]) -> int:
+        """Append a block; returns the index of its first line."""
         if self.lines and self.lines[-1] != "":
             self.lines.append("")
+        start = len(self.lines)
         self.lines.extend(lines)
         self.lines.append("")
+        return start
 
     def text(self) -> str:
         out = "\n".join(self.lines).rstrip("\n") + "\n"
@@ -209,12 +236,17 @@ def _table_report(ctx: tx.Ctx, layout: str, inject: bool) -> tuple[str, dict, st
     injected = [numbers.inject_error(rng, t3, t4, spec)] if inject else []
 
     # ---- presentation ----
+    form = layout if layout in REAL_FORMS else (rng.choice(CUT_FORMS) if layout == CUT_LAYOUT else None)
     if layout == "tab_blank_zero":
         cstyle = CountStyle(
             blank_mode=rng.choices(["total_kept", "all_blank", "mixed"], weights=(65, 15, 20))[0]
         )
     elif layout == "pipe_md" and rng.random() < 0.08:
         cstyle = CountStyle(zero_token="-")
+    elif form == "pipe_bare" and rng.random() < 0.4:
+        # the only real form in which an empty cell stays visible: one cell per line, or columns
+        # separated by spaces, leave no trace of it
+        cstyle = CountStyle(blank_mode=rng.choice(["total_kept", "mixed"]))
     else:
         cstyle = CountStyle()
     t2s = T2Style(
@@ -227,6 +259,9 @@ def _table_report(ctx: tx.Ctx, layout: str, inject: bool) -> tuple[str, dict, st
         none_word_fees=rng.random() < 0.1,
         dash_zero_money=rng.random() < 0.15,
     )
+    if form == "spaced_cols":
+        # a unit inside a cell (12.5 万元) would be one more space-separated token than the columns
+        t2s.money_unit_in_header = True
     ls = LabelStyle.random(rng)
     overrides = _t2_overrides(rng, spec, t2s, ls)
     cells: dict[tuple[str, str, str], Cell] = {}
@@ -279,6 +314,21 @@ def _table_report(ctx: tx.Ctx, layout: str, inject: bool) -> tuple[str, dict, st
         t2_lines, t3_lines = pipe_t2(rng, spec, cells, ls, ps, overrides), pipe_t3(rng, spec, cells, ls, ps)
         t4_lines = pipe_t4(rng, spec, cells, ls, ps)
         ctx.features.update(pipe_repeat_spans=ps.repeat_spans, pipe_t2_separate=ps.t2_separate)
+    elif form:
+        rs = RealStyle.random(rng, form)
+        record = layout != CUT_LAYOUT
+        drawn = [
+            real_t2_rows(rng, spec, cells, ls, rs, overrides),
+            real_t3_rows(rng, spec, cells, ls, rs),
+            real_t4_rows(rng, spec, cells, ls),
+        ]
+        real = [(rows, *real_table(rng, rows, span, rs, record)) for rows, span in drawn]
+        (_, t2_lines, _), (_, t3_lines, _), (_, t4_lines, _) = real
+        ctx.features.update(
+            real_form=form, real_sep=rs.sep, real_extra_empty=rs.extra_empty, real_t3_header=rs.t3_header,
+            real_next_line_p=rs.next_line_p, real_spaced_label_p=rs.spaced_label_p,
+            real_short_header_p=rs.short_header_p,
+        )
     else:
         ts = TabStyle.random(rng)
         t2_lines, t3_lines = tab_t2(rng, spec, cells, ls, ts, overrides), tab_t3(rng, spec, cells, ls, ts)
@@ -287,11 +337,11 @@ def _table_report(ctx: tx.Ctx, layout: str, inject: bool) -> tuple[str, dict, st
     missing_heading = rng.random() < 0.07
     if not missing_heading:
         doc.heading(_pick_heading(rng, sh["t2_section"]))
-    doc.block(t2_lines)
+    starts = [doc.block(t2_lines)]
     doc.heading(_pick_heading(rng, sh["t3_section"]))
-    doc.block(t3_lines)
+    starts.append(doc.block(t3_lines))
     doc.heading(_pick_heading(rng, sh["t4_section"]))
-    doc.block(t4_lines)
+    starts.append(doc.block(t4_lines))
     doc.heading(_pick_heading(rng, sh["problems"]))
     for p in tx.problems_paragraphs(ctx):
         doc.para(p)
@@ -302,6 +352,12 @@ def _table_report(ctx: tx.Ctx, layout: str, inject: bool) -> tuple[str, dict, st
         doc.para("（此件主动公开）" if ls.paren == "full" else "(此件主动公开)")
     if chrome and rng.random() < 0.8:
         doc.lines += tx.chrome_bottom(ctx)
+    printed = list(cells.values())
+    if layout == CUT_LAYOUT:
+        drawn_at = [(rows, ends, start) for (rows, _, ends), start in zip(real, starts, strict=True)]
+        shown, cut_mode = _cut_inside_table(rng, doc, drawn_at, rs)
+        printed = [c for k, c in cells.items() if k in shown]
+        ctx.features.update(cut_mode=cut_mode, cut_cells=len(printed))
 
     ctx.features.update(
         paren=ls.paren,
@@ -319,12 +375,57 @@ def _table_report(ctx: tx.Ctx, layout: str, inject: bool) -> tuple[str, dict, st
     )
     truth = {
         "tables_present": True,
-        "cells": [c.to_truth() for c in cells.values()],
+        "cells": [c.to_truth() for c in printed],
         "narrative": facts,
         "injected_errors": injected,
     }
     ext = ".md" if pipe or (md_mode != "none" and rng.random() < 0.5) else ".txt"
     return doc.text(), truth, ext
+
+
+def _cut_inside_table(
+    rng: random.Random, doc: _Doc, tables: list[tuple[list[TRow], list[int], int]], rs: RealStyle
+) -> tuple[set[tuple[str, str, str]], str]:
+    """Cut the document inside a table, as a web page's opening is cut at a fixed size; returns the
+    cells printed before the cut, and where the cut fell. A row cut after some of its values has those
+    values (or empty cells) in the truth, as the hand-recorded truth of real page openings has: the
+    document ends there, so what it printed are the row's first cells."""
+    data = []  # (first line, last line, row) of every data row, in reading order
+    for rows, ends, start in tables:
+        for i, row in enumerate(rows):
+            if row.kind == "data":
+                data.append((start + (ends[i - 1] + 1 if i else 0), start + ends[i], row))
+    j = rng.randrange(1, len(data))
+    first, last, row = data[j]
+    mode = rng.choice(["after", "before", "inside"])
+    partial, k = "", 0
+    if mode == "after":
+        cut, whole = last + 1, j + 1
+    elif mode == "inside" and last > first:
+        cut, whole = rng.randint(first + 1, last), j
+        # the values printed on the row's lines before the cut (one cell a line in these forms)
+        values = [v.strip() for v in row.cells[row.n_label:]]
+        for line in doc.lines[first:cut]:
+            if k < len(values) and values[k] and line.replace("|", "").strip() == values[k]:
+                k += 1
+    else:
+        mode, cut, whole = "before", first, j
+        n_values = len(row.cells) - row.n_label
+        if last == first and rs.form in ("pipe_bare", "spaced_cols") and n_values > 1 and rng.random() < 0.5:
+            k = rng.randrange(n_values)
+            mode, partial = "values", real_cut_line(row, rs, k)
+            shown = row.cells[row.n_label : row.n_label + k]
+            if shown and not any(shown):
+                # only empty cells before the cut: the reader takes them for a row of blanks
+                mode = "values_blank"
+        else:
+            # inside the row's first label, never inside a number (a cut number reads as a smaller one)
+            m = re.match(r"[^\d|\s]{2,}", doc.lines[cut].lstrip())
+            if m:
+                mode, partial = "label", m.group()[: rng.randint(1, len(m.group()) - 1)]
+    doc.lines = doc.lines[:cut] + ([partial] if partial else [])
+    cut_row = set(row.keys[:k]) if mode in ("values", "values_blank", "inside") else set()
+    return {k for _, _, r in data[:whole] for k in r.keys} | cut_row, mode
 
 
 def _headings_only_report(ctx: tx.Ctx) -> tuple[str, dict, str]:
@@ -489,11 +590,11 @@ def generate_report(
     makes a corrected republication: called with an rng in the state the original was made from, the
     same report comes out with some figures revised (``features.revisions``), identities kept."""
     if layout not in LAYOUT_TEMPLATES:
-        raise ValueError(f"unknown layout {layout!r}; expected one of {LAYOUTS}")
+        raise ValueError(f"unknown layout {layout!r}; expected one of {ALL_LAYOUTS}")
     if template not in LAYOUT_TEMPLATES[layout]:
         raise ValueError(f"layout {layout!r} takes template {LAYOUT_TEMPLATES[layout]}, not {template!r}")
-    if inject_error and layout not in TABLE_LAYOUTS:
-        raise ValueError("inject_error needs a layout with tables")
+    if inject_error and layout not in WHOLE_TABLE_LAYOUTS:
+        raise ValueError("inject_error needs a layout with whole tables")
     agency = agency or random_agency(rng)
     stem = name or f"synth_{rng.getrandbits(40):010x}"
     period_partial = layout == "narrative" and rng.random() < 0.15
@@ -569,12 +670,12 @@ def generate_corpus(
             rng = random.Random(f"{seed}:{i}")
             layout = layouts[i % len(layouts)]
             template, year = random_template_year(rng, layout)
-            inject = layout in TABLE_LAYOUTS and rng.random() < inject_error_rate
+            inject = layout in WHOLE_TABLE_LAYOUTS and rng.random() < inject_error_rate
             stem = f"r{i:05d}_{rng.getrandbits(32):08x}"
             agency = agencies.draw(rng, year, key=i)
             # a separate rng: corpora without republications stay exactly as they were
             republish_rng = random.Random(f"{seed}:{i}:republish")
-            republish = republish_rate > 0 and republish_rng.random() < republish_rate
+            republish = republish_rate > 0 and layout != CUT_LAYOUT and republish_rng.random() < republish_rate
             dates: tuple[dt.date, dt.date] | tuple[None, None] = (None, None)
             if republish:
                 dates = _republication_dates(republish_rng, year)

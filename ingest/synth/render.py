@@ -7,6 +7,7 @@ aliases), then gets the report's punctuation style (full/half-width parentheses,
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 from contextlib import contextmanager
@@ -16,9 +17,11 @@ from .cells import Cell
 from .schema import (
     RowSpec,
     TemplateSpec,
+    normalise_label,
     t3_balance_note,
     t3_header_groups,
     t4_physical_order,
+    template_spec,
 )
 from .schema import (
     _label_variants as _variants,
@@ -559,3 +562,275 @@ def pipe_t4(
     out = ps.table([h1, h2, h3, data])
     _record(SpanTable("t4", _t4_span_rows(review, lit, without, after, sub, data), list(out)))
     return out
+
+
+# ------------------------------------------------------------------------------------------------
+# Text layouts of published reports: pipes without the outer bars, pipes padded one cell a line, one
+# cell per line, columns separated by spaces
+# ------------------------------------------------------------------------------------------------
+# Web pages and office exports of the official form break its rows anywhere. These renderers draw
+# each table as a list of logical rows (label cells first, then values) and then write the rows in
+# one of the physical forms found in published reports. A row remembers which truth cells it prints,
+# so that a report cut off inside a table (a web-page opening) can keep exactly the rows it shows.
+
+REAL_FORMS = ("pipe_bare", "pipe_padded", "cell_lines", "spaced_cols")
+
+
+@dataclass
+class TRow:
+    cells: list[str]
+    n_label: int  # leading label/header cells; "" is a merged cell left empty
+    kind: str = "data"  # caption | header | data
+    keys: tuple = ()  # (table, row, col) of the printed values
+
+
+@dataclass
+class RealStyle:
+    form: str  # one of REAL_FORMS
+    sep: str  # cell_lines: blank | bar | trail; spaced_cols: runs | single; pipes: ""
+    extra_empty: bool  # rows end with one more empty cell ("0 | |")
+    caption_tail: str  # after a caption: "" | " |" | " | |||"
+    bar_line: str  # cell_lines/bar: the line between rows ("|", "||", "|||||")
+    t3_header: str  # stacked | total_first | split_words
+    next_line_p: float  # chance a data row's values start on the line after its label
+    spaced_label_p: float  # chance a short row label is printed with a space inside (规 章)
+    short_header_p: float  # chance a 表二 column header is cut short (本年新, 现行有效件)
+    split_header_p: float  # chance a long 表二 column header has a space inside (本年新 制作数量)
+    gap: int  # spaced_cols/runs: spaces between columns
+    header_break_p: float  # pipe_bare: chance a header row breaks after its first two cells, "| " a line
+
+    @classmethod
+    def random(cls, rng: random.Random, form: str) -> RealStyle:
+        sep = ""
+        if form == "cell_lines":
+            sep = rng.choice(["blank", "bar", "trail"])
+        elif form == "spaced_cols":
+            sep = rng.choices(["runs", "single"], weights=(3, 1))[0]
+        return cls(
+            form=form,
+            sep=sep,
+            extra_empty=rng.random() < 0.3,
+            caption_tail=rng.choice(["", " |", " | |||"]),
+            bar_line=rng.choice(["|", "||", "|||||"]),
+            t3_header=rng.choice(["stacked", "total_first", "split_words"]),
+            # a form that writes every cell on its own line has no line for the values to move to
+            next_line_p=0.0 if form in ("pipe_padded", "cell_lines") else rng.choice([0.0, 0.0, 0.3, 1.0]),
+            spaced_label_p=rng.choice([0.0, 0.0, 0.3]),
+            short_header_p=rng.choice([0.0, 0.0, 0.4]),
+            split_header_p=rng.choice([0.0, 0.3]),
+            gap=rng.choice([2, 4, 6]),
+            header_break_p=rng.choice([0.0, 0.0, 0.5]) if form == "pipe_bare" else 0.0,
+        )
+
+
+_CJK = re.compile(r"^[\u4e00-\u9fff]{2,6}$")
+
+
+def _spaced_label(rng: random.Random, rs: RealStyle, s: str) -> str:
+    """A short label with a space inside (规 章, 行政 许可), as a justified Word cell prints it."""
+    if rs.spaced_label_p and _CJK.match(s) and rng.random() < rs.spaced_label_p:
+        k = 1 if len(s) == 2 else rng.randint(1, len(s) - 1)
+        return s[:k] + " " + s[k:]
+    return s
+
+
+@functools.cache
+def _other_version_t2_aliases(version: str) -> dict[str, tuple[str, ...]]:
+    other = template_spec("v2021" if version == "v2019" else "v2019")
+    return {t.table_id: tuple(normalise_label(v) for c in t.cols for v in _variants(c)) for t in other.t2}
+
+
+def _t2_header(rng: random.Random, rs: RealStyle, text: str, table_id: str, spec: TemplateSpec) -> str:
+    """A 表二 column header, sometimes cut short or split the way narrow cells print it. A cut form
+    must still name its template version: no column of the other version may start with it."""
+    if "元" in text:
+        return text  # the money unit the header carries must survive
+    if rs.short_header_p and len(text) >= 5 and rng.random() < rs.short_header_p:
+        others = _other_version_t2_aliases(spec.version).get(table_id, ())
+        cuts = [
+            k
+            for k in range(max(3, len(text) - 4), len(text))
+            if not any(o.startswith(normalise_label(text[:k])) for o in others)
+        ]
+        if cuts:
+            return text[: rng.choice(cuts)]
+    if rs.split_header_p and len(text) >= 6 and rng.random() < rs.split_header_p:
+        return text[:3] + " " + text[3:]
+    return text
+
+
+def real_t2_rows(
+    rng: random.Random,
+    spec: TemplateSpec,
+    cells: CellMap,
+    ls: LabelStyle,
+    rs: RealStyle,
+    overrides: dict | None = None,
+) -> tuple[list[TRow], SpanTable]:
+    out: list[TRow] = []
+    grids = t2_grids(rng, spec, cells, ls, right_align=False, width=0, overrides=overrides)
+    for t, (caption, rows) in zip(spec.t2, grids, strict=True):
+        out.append(TRow([caption], 1, "caption"))
+        head = rows[0]
+        head = [head[0]] + [_t2_header(rng, rs, h, t.table_id, spec) for h in head[1:]]
+        out.append(TRow(head, len(head), "header"))
+        for r, row in zip(t.rows, rows[1:], strict=True):
+            keys = tuple((t.table_id, r.key, c.key) for c in t.cols)
+            out.append(TRow([_spaced_label(rng, rs, row[0])] + row[1:], 1, "data", keys))
+    return out, SpanTable("t2", _t2_span_rows(list(_T2_LAST)), [])
+
+
+def _split_words(words: list[str]) -> tuple[list[str], list[str]]:
+    """商业企业 | 科研机构 | … over two header rows: 商业 | 科研 | … then 企业 | 机构."""
+    top, bottom = [], []
+    for w in words:
+        if len(w) == 4 and " " not in w:
+            top.append(w[:2])
+            bottom.append(w[2:])
+        else:
+            top.append(w)
+    return top, bottom
+
+
+def real_t3_rows(
+    rng: random.Random, spec: TemplateSpec, cells: CellMap, ls: LabelStyle, rs: RealStyle
+) -> tuple[list[TRow], SpanTable]:
+    note = ls.apply(t3_balance_note())
+    top, legal = (ls.apply(x) for x in t3_header_groups())
+    hl = _t3_header_labels(rng, spec, ls)
+    cols = [c.key for c in spec.t3_cols]
+    appl = cols[:-1]
+    org_words = [hl[c] for c in appl[1:]]
+    if rs.t3_header == "total_first":
+        heads = [[note, top, hl["total"]], [hl[appl[0]], legal], org_words]
+    elif rs.t3_header == "split_words":
+        upper, lower = _split_words(org_words)
+        heads = [[note, top], [hl[appl[0]], legal, hl["total"]], upper] + ([lower] if lower else [])
+    else:
+        heads = [[note, top], [hl[appl[0]], legal, hl["total"]], org_words]
+    out = [TRow(h, len(h), "header") for h in heads]
+
+    kinds = _t3_row_kind(spec)
+    rows = _rows_by_key(spec)
+    outcome_label = ls.pick(rng, next(r for r in spec.t3_rows if not r.data and r.level == 0))
+    children = _t3_children(spec)
+    span_data: list[tuple] = []
+    for r in spec.t3_data_rows:
+        kind, first_child = kinds[r.key]
+        label = _spaced_label(rng, rs, ls.pick(rng, r))
+        vals = [cells[("t3", r.key, c)].raw_text for c in cols]
+        # the group label rides on the first row of its group, the way a merged cell exports
+        if kind == "L0":
+            lab = [label]
+        elif kind == "first_outcome":
+            lab = [outcome_label, label]
+        elif kind == "L1":
+            lab = ["", label]
+        elif kind == "L2":
+            group = ls.pick(rng, rows[r.parent]) if first_child else ""
+            lab = ["", group, label]
+        else:
+            lab = [label] if rng.random() < 0.4 else ["", label]
+        span_data.append((kind, label, lab[1] if kind == "L2" else None, children.get(r.parent, 1), vals))
+        out.append(TRow(lab + vals, len(lab), "data", tuple(("t3", r.key, c) for c in cols)))
+    return out, SpanTable("t3", _t3_span_rows(spec, note, top, legal, hl, outcome_label, span_data), [])
+
+
+def real_t4_rows(
+    rng: random.Random, spec: TemplateSpec, cells: CellMap, ls: LabelStyle
+) -> tuple[list[TRow], SpanTable]:
+    review, lit, without, after, sub = _t4_headers(rng, spec, ls)
+    order = t4_physical_order()
+    data = [cells[("t4", r, c)].raw_text for r, c in order]
+    heads = [[review, lit], sub + [without, after], sub + sub]
+    out = [TRow(h, len(h), "header") for h in heads]
+    out.append(TRow(data, 0, "data", tuple(("t4", r, c) for r, c in order)))
+    return out, SpanTable("t4", _t4_span_rows(review, lit, without, after, sub, data), [])
+
+
+def _bar_line(cells: list[str], values_only: bool) -> str:
+    s = " | ".join(cells) + " |"
+    # a leading empty value must keep its bar, or every value would move one column left; a
+    # leading empty label cell is only a merged cell (| (二)部分公开 | …)
+    return "|" + s if values_only and cells and cells[0] == "" else s.lstrip()
+
+
+def real_lines(rng: random.Random, rows: list[TRow], rs: RealStyle) -> tuple[list[str], list[int]]:
+    """Write logical rows in the style's physical form -> (lines, index of each row's last line)."""
+    lines: list[str] = []
+    ends: list[int] = []
+    for row in rows:
+        labels, values = row.cells[: row.n_label], row.cells[row.n_label :]
+        next_line = row.kind == "data" and labels and values and rng.random() < rs.next_line_p
+        short = 4 - len(row.cells)  # a row narrower than the 4-column 表二 grid leaves empty cells
+        if rs.form == "pipe_bare":
+            if row.kind == "caption":
+                lines.append(row.cells[0] + rs.caption_tail)
+            elif row.kind == "header" and len(row.cells) > 2 and rng.random() < rs.header_break_p:
+                # 信息内容 | 上一年项目数量 / | 本年增/减 / | 处理决定数量 / |
+                lines.append(" | ".join(row.cells[:2]))
+                lines += [f"| {c}" for c in row.cells[2:]] + ["|"]
+            elif next_line:
+                lines.append(_bar_line(labels, False))
+                lines.append(_bar_line(values, True) + (" |" if rs.extra_empty else ""))
+            else:
+                extra = " |" if rs.extra_empty and row.kind == "data" else ""
+                lines.append(_bar_line(row.cells, values_only=not labels) + extra)
+        elif rs.form == "pipe_padded":
+            if row.kind == "caption":
+                lines.append(f" {row.cells[0]}  | |||")
+            else:
+                lines.append("| ")
+                for i, c in enumerate(row.cells):
+                    tail = " " + "|" * short if i == len(row.cells) - 1 and short > 0 else ""
+                    lines.append(f" {c}  | {tail}" if c else " | ")
+        elif rs.form == "cell_lines":
+            printed = [c for c in row.cells if c]
+            if rs.sep == "blank":
+                for c in printed:
+                    lines += [c, ""]
+                ends.append(len(lines) - 2)
+                continue
+            if rs.sep == "bar" and row.kind != "caption":
+                lines.append(rs.bar_line)
+            if row.kind == "caption":
+                lines.append(row.cells[0] + (" | ||||" if rs.sep == "bar" else " | |||"))
+            else:
+                for i, c in enumerate(printed):
+                    last = i == len(printed) - 1
+                    tail = ""
+                    if last:
+                        tail = " |" if rs.sep == "bar" else (" " + "|" * short if short > 0 else "")
+                    lines.append(f"{c} |{tail}")
+        else:  # spaced_cols
+            gap = " " if rs.sep == "single" else " " * rs.gap
+            printed = [c for c in row.cells if c]
+            if next_line:
+                lines.append(gap.join(c for c in labels if c))
+                lines.append(gap.join(values))
+            else:
+                lines.append(gap.join(printed))
+        ends.append(len(lines) - 1)
+    return lines, ends
+
+
+def real_table(
+    rng: random.Random, rows: list[TRow], span: SpanTable, rs: RealStyle, record: bool = True
+) -> tuple[list[str], list[int]]:
+    """The table's lines and each row's last line; recorded for the other formats unless the report
+    is to be cut (a cut table has no whole grid to draw)."""
+    lines, ends = real_lines(rng, rows, rs)
+    if record:
+        span.text_lines = list(lines)
+        _record(span)
+    return lines, ends
+
+
+def real_cut_line(row: TRow, rs: RealStyle, k: int) -> str:
+    """The one line of a one-line row as a cut page prints it: the labels and its first ``k``
+    values only (k is fewer than the row's values, so the row is visibly incomplete)."""
+    cells = row.cells[: row.n_label + k]
+    if rs.form == "pipe_bare":
+        return _bar_line(cells, values_only=row.n_label == 0)
+    gap = " " if rs.sep == "single" else " " * rs.gap
+    return gap.join(c for c in cells if c)

@@ -103,8 +103,13 @@ class Ctx:
 
 
 def title_lines(ctx: Ctx, md: bool) -> list[str]:
+    """The title as governments print it: name then year or year then name, 年度报告 / 年报, split over
+    two lines, or no title at all and an opening sentence that names the agency and the year."""
     name, y = ctx.agency.name, ctx.year
-    form = ctx.rng.choices(["plain", "spaced", "split_tail", "split_name"], weights=(6, 2, 1.5, 1))[0]
+    form = ctx.rng.choices(
+        ["plain", "spaced", "split_tail", "split_name", "year_first", "nianbao", "niandu", "opening"],
+        weights=(6, 2, 1.5, 1, 1, 0.7, 0.7, 0.6),
+    )[0]
     ctx.features["title_form"] = form
     if form == "plain":
         lines = [f"{name}{y}年政府信息公开工作年度报告"]
@@ -112,8 +117,16 @@ def title_lines(ctx: Ctx, md: bool) -> list[str]:
         lines = [f"{name} {y} 年政府信息公开 工作年度报告"]
     elif form == "split_tail":
         lines = [f"{name}{y}年政府信息公开工作", "年度报告"]
-    else:
+    elif form == "split_name":
         lines = [name, f"{y}年政府信息公开工作年度报告"]
+    elif form == "year_first":
+        lines = [f"{y}年{name}政府信息公开工作年度报告"]
+    elif form == "nianbao":
+        lines = [f"{name}{y}年度政府信息公开工作年报"]
+    elif form == "niandu":
+        lines = [f"{name}{y}年度政府信息公开工作年度报告"]
+    else:
+        return [f"根据《中华人民共和国政府信息公开条例》要求，现将{name}{y}年度政府信息公开工作情况报告如下。"]
     if md and len(lines) == 1:
         lines = ["# " + lines[0]]
     return lines

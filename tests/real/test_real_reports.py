@@ -22,14 +22,18 @@ REAL_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "real"
 # reached when the floor was set (never lower than the acceptance figure without a note why).
 FLOORS = {
     "pages": {
-        "cells.t2": 0.95, "cells.t3": 0.95, "tables.silent": 1.0,
+        "cells.t2": 0.99, "cells.t3": 0.99, "tables.silent": 1.0, "files.recognised": 1.0,
+        "meta.year": 0.97, "meta.template": 0.97, "meta.agency": 0.93, "meta.province": 0.93, "meta.level": 0.93,
+        "narr.applications": 0.9, "narr.review": 0.9, "narr.litigation": 0.9,
+        "channels.portal_website": 0.9, "channels.wechat": 0.9,
     },
     "files": {
         "cells.t3": 0.99, "cells.t4": 0.99,
-        # 005's 表二 prints two values for three columns and the third elsewhere with a note: the honest
-        # answer is a warning for those 4 of 68 cells
+        # below the issue's 0.99: 005's 表二 prints two values for three columns and the third elsewhere
+        # with a note; the honest answer for those 4 of 68 cells is a warning, not a guess
         "cells.t2": 0.94,
         "tables.silent": 1.0, "files.recognised": 1.0,
+        "meta.year": 0.97, "meta.template": 0.97, "meta.agency": 0.9, "meta.province": 0.9, "meta.level": 0.9,
     },
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import filecmp
+import functools
 import json
 import os
 import random
@@ -88,7 +89,8 @@ def failing_rules(truth: dict) -> set[str]:
     return bad
 
 
-def _expected_cell_keys(version: str) -> set[tuple[str, str, str]]:
+@functools.cache  # parsing the YAML once per report was most of this module's time
+def _expected_cell_keys(version: str) -> frozenset[tuple[str, str, str]]:
     """Every printed data cell of a template, read straight from the YAML."""
     y = yaml.safe_load(YAML_PATH.read_text(encoding="utf-8"))
     keys = set()
@@ -99,7 +101,7 @@ def _expected_cell_keys(version: str) -> set[tuple[str, str, str]]:
     rows += [r for r in y[version]["tables"]["t3"]["rows"]["insert"] if r.get("data", True)]
     keys |= {("t3", r["key"], c) for r in rows for c in APPLICANTS + ["total"]}
     keys |= {("t4", *x.split(".")) for x in y["shared"]["t4"]["physical_cell_order"]}
-    return keys
+    return frozenset(keys)
 
 
 def _raw_value(raw: str) -> float:

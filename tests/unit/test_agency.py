@@ -45,3 +45,27 @@ def test_unknown_places_keep_a_name_key():
     a = resolve_agency("某某管理处")
     assert a.agency_id and a.province is None and a.admin_level == "unknown"
     assert resolve_agency(None).agency_id is None
+
+
+def test_context_places_a_name_the_gazetteer_cannot_place_alone():
+    from ingest.agency import resolve_in_context
+
+    ambiguous = resolve_in_context("城中区人民政府", "由城中区人民政府办公室编制。地址:西宁市城南新区")
+    assert (ambiguous.province, ambiguous.city, ambiguous.admin_level) == ("青海省", "西宁市", "county")
+    township = resolve_in_context("某某镇人民政府", "某某镇位于焦作市北部")
+    assert (township.province, township.admin_level) == ("河南省", "township")
+    # nothing printed fixes the province: NULL, never a guess
+    assert resolve_in_context("某某镇人民政府", "本镇认真贯彻条例").province is None
+    # a township named like a city (朝阳 + 乡) is not that city
+    assert resolve_in_context("朝阳乡", "朝阳乡位于某县").province is None
+
+
+@pytest.mark.parametrize(
+    ("name", "level"),
+    [("区统计局", "county"), ("县政府办", "county"), ("市政府办公厅", "city"), ("某某苏木", "township"),
+     ("某某街道办事处", "township"), ("某某管理处", "unknown")],
+)
+def test_level_from_the_form_of_the_name(name, level):
+    from ingest.agency import level_of_form
+
+    assert level_of_form(name) == level

@@ -93,3 +93,25 @@ def test_same_figure_twice_is_one_fact_and_audience_follows_the_previous_sentenc
 )
 def test_single_channels(sentence, key):
     assert key in _facts(sentence)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("本乡运用新媒体平台“某某乡人民政府”微信公众号发布信息71条。", {"channel.wechat.items_published": 71.0}),
+        ("全年在网站和微信平台公布信息202条，其中网站公布194条，微信公众号公布4条。",
+         {"channel.portal_website.items_published": 194.0, "channel.wechat.items_published": 4.0}),
+        ("2020年本中心通过某某政府在线主动公开机构职能、政策法规、工作动态等政府信息58条。",
+         {"channel.portal_website.items_published": 58.0}),
+        ("通过政府门户平台主动公开信息共7件，其中人事信息3件。", {"channel.portal_website.items_published": 7.0}),
+        ("共开设新媒体70个。其中微博29个，共发布信息1992条；微信公众号41个，共发布信息3404条。",
+         {"channel.weibo.items_published": 1992.0, "channel.wechat.items_published": 3404.0}),
+        ("通过门户网站受理依申请公开信息3件。", {}),
+        ("1.2020年在县政府门户网站累计公开政府信息数7条。", {"channel.portal_website.items_published": 7.0}),
+        ("全年共主动公开政府信息42条，其中通过《某某县政府门户网》发布民生信息、社会管理等各类信息7条。",
+         {"channel.portal_website.items_published": 7.0}),
+    ],
+)
+def test_real_channel_phrasings(text, expected):
+    got = {metric: value for metric, value in _facts(text)}
+    assert got == expected

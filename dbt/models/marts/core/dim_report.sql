@@ -3,6 +3,10 @@
 -- agency_id and report_year, the current one is the one with the latest printed publication date,
 -- then the one first seen latest in the landing directory, then the greatest report_id. The fact
 -- marts keep current reports only; raw.* keeps every report's facts.
+-- A report replaces another only on a sure identity: both agency names read from a title or a page
+-- header (not from a sentence) and placed by the gazetteer. A wrong supersession deletes a report's
+-- facts from the marts without a trace, so any doubt keeps both current, and supersession_note says
+-- why (the run summary lists these rows).
 
 with
 
@@ -38,7 +42,11 @@ with_first_seen as (
         reports.*,
         first_seen.first_seen_at,
         -- reports without a known agency or year cannot be matched to a republication
-        agency_id is not null and report_year is not null as is_matchable
+        agency_id is not null and report_year is not null as has_key,
+        agency_id is not null
+        and report_year is not null
+        and agency_name_source in ('title', 'metadata')
+        and (province is not null or admin_level = 'central') as is_matchable
 
     from reports
 
@@ -53,7 +61,7 @@ editions as (
         *,
         case
             when is_matchable then row_number() over (
-                partition by agency_id, report_year
+                partition by agency_id, is_matchable, report_year
                 order by
                     publication_date asc nulls first,
                     first_seen_at asc nulls first,
@@ -62,12 +70,16 @@ editions as (
             else 1
         end as edition,
         case
-            when is_matchable then count(*) over (partition by agency_id, report_year)
+            when is_matchable then count(*) over (partition by agency_id, is_matchable, report_year)
             else 1
         end as edition_count,
         case
+            when has_key then count(*) over (partition by agency_id, report_year)
+            else 1
+        end as same_key_count,
+        case
             when is_matchable then last_value(report_id) over (
-                partition by agency_id, report_year
+                partition by agency_id, is_matchable, report_year
                 order by
                     publication_date asc nulls first,
                     first_seen_at asc nulls first,
@@ -108,6 +120,16 @@ final as (
         end as superseded_by_report_id,
         edition,
         edition_count,
+        is_matchable as has_sure_identity,
+        case
+            when same_key_count > edition_count and not is_matchable then
+                'kept current: ' || (same_key_count - 1)::varchar
+                || ' other report(s) share its agency key and year, but its agency name was not read from '
+                || 'a title or page header placed by the gazetteer, so it neither replaces nor is replaced'
+            when same_key_count > edition_count then
+                'kept apart from ' || (same_key_count - edition_count)::varchar
+                || ' report(s) with the same agency key and year whose identity is not sure'
+        end as supersession_note,
 
         ---------- additions
         source_sha256,
@@ -123,6 +145,7 @@ final as (
         agency_name_source,
         agency_canonical_name,
         agency_kind,
+        text_source,
         report_year_source,
         line_count
 

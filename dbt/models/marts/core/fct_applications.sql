@@ -229,7 +229,9 @@ final as (
             when versioned.row_key is not null then versioned.label_zh
             else any_version.label_zh
         end as row_label_zh,
-        unioned.is_approximate
+        unioned.is_approximate,
+        -- issue 13: the OCR recognition score the front end put in the locator; NULL for printed text
+        try_cast(regexp_extract(unioned.locator, ', ocr ([0-9.]+)', 1) as double) as ocr_confidence
 
     from unioned
 

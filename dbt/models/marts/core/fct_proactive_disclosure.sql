@@ -43,7 +43,8 @@ final as (
         table_cells.unit_assumed,
         coalesce(table_cells.is_derived, false) as is_derived,
         table_cells.table_id,
-        table_cells.template_version
+        table_cells.template_version,
+        table_cells.ocr_confidence
 
     from table_cells
 

@@ -33,6 +33,7 @@ renamed as (
         cast(county as varchar) as county,
         coalesce(cast(admin_level as varchar), 'unknown') as admin_level,
         cast(agency_kind as varchar) as agency_kind,
+        cast(text_source as varchar) as text_source,
 
         ---------- numerics
         cast(report_year as integer) as report_year,

@@ -23,6 +23,7 @@ renamed as (
         cast(unit as varchar) as unit,
         cast(unit_raw as varchar) as unit_raw,
         cast(locator as varchar) as locator,
+        cast(ocr_confidence as double) as ocr_confidence,
 
         ---------- numerics
         cast(value as double) as value,
