@@ -9,7 +9,7 @@ import hashlib
 from pathlib import Path
 
 # Bump when parsing code changes what it emits.
-PARSER_RELEASE = "2026.11.2"
+PARSER_RELEASE = "2026.12.1"
 
 
 def _schema_digest() -> str:
