@@ -123,6 +123,9 @@ def _vm_bytes() -> int:
 
 
 def _worker_main(conn: Connection, budget_bytes: int) -> None:
+    # a forked worker inherits the fork server's environment, which may predate the caller's setting:
+    # the reasons it writes name the cap it really runs under
+    os.environ["OGI_READ_MEMORY_MB"] = str(budget_bytes >> 20)
     # the cap is relative to what the worker holds before its first file (interpreter, imports)
     base = _vm_bytes()
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
