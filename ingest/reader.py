@@ -49,6 +49,18 @@ def time_budget_s() -> float:
     return float(os.environ.get("OGI_READ_TIMEOUT_S", "20"))
 
 
+def ocr_page_budget_s() -> float:
+    """Each page a file sends to OCR extends its time budget by this much (OCR is ~5 s a page on one
+    core here, 10-17 s when the machine is loaded)."""
+    return float(os.environ.get("OGI_OCR_PAGE_TIMEOUT_S", "60"))
+
+
+# onnxruntime reserves address space it never touches: a two-page scan needs about 1.4 GiB of address
+# space but ~350 MB resident beyond the worker's own (measured). A worker that starts OCR gets this much
+# more address space, and is replaced after that file, so the next file runs under the plain cap.
+OCR_EXTRA_ADDRESS_MB = 1024
+
+
 _FORMAT_NAMES = {"html": "HTML", "docx": "DOCX", "pdf": "PDF", "txt": "text", "md": "markdown"}
 # an exception class name in a front end's message: the message is for developers, not for people
 _EXCEPTION_RE = re.compile(r"\b(?:[A-Z]\w*(?:Error|Exception)|BadZipFile|LargeZipFile|PSEOF|zlib\.error)\b")
@@ -133,6 +145,17 @@ def _worker_main(conn: Connection, budget_bytes: int) -> None:
     if hard != resource.RLIM_INFINITY:
         limit = min(limit, hard)
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+    def ocr_page_starts() -> None:
+        ocr_limit = limit + (OCR_EXTRA_ADDRESS_MB << 20)
+        if hard != resource.RLIM_INFINITY:
+            ocr_limit = min(ocr_limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (ocr_limit, hard))
+        conn.send((_OCR_PAGE, None))
+
+    from ingest.frontends import ocr
+
+    ocr.page_hook = ocr_page_starts
     conn.send(("ready", base))
     while True:
         try:
@@ -149,6 +172,8 @@ def _worker_main(conn: Connection, budget_bytes: int) -> None:
 
 
 _context = None
+# a worker's message that it starts recognising a page (not a file's result)
+_OCR_PAGE = "ocr_page"
 
 
 def _mp_context():
@@ -247,6 +272,7 @@ def _read_guarded(
     for w in workers:
         w.start()
     busy: dict[_Worker, tuple[int, float]] = {}
+    ocr_workers: set[_Worker] = set()
     results: dict[int, Result] = {}
     retire_above = (memory_budget_mb() << 20) // 2
     next_out = 0
@@ -285,17 +311,25 @@ def _read_guarded(
                 for w, (i, deadline) in list(busy.items()):
                     if w.conn in ready:
                         answer = w.receive()
+                        if answer is not None and answer[0] == _OCR_PAGE:
+                            busy[w] = (i, now + ocr_page_budget_s())
+                            ocr_workers.add(w)
+                            continue
                         if answer is None:
                             results[i] = _died(files[i][1])
                             w.kill()
                         else:
                             results[i], grown = answer
-                            if grown > retire_above:
-                                w.close()  # a fresh process rather than a fragmented heap near the cap
+                            if grown > retire_above or w in ocr_workers:
+                                # a fresh process rather than a fragmented heap near the cap, or one that
+                                # still holds the OCR engine's address space
+                                w.close()
+                        ocr_workers.discard(w)
                         del busy[w]
                     elif now >= deadline:
                         results[i] = _timed_out(files[i][1])
                         w.kill()
+                        ocr_workers.discard(w)
                         del busy[w]
             while next_out in results:
                 if on_file is not None:

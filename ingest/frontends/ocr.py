@@ -24,6 +24,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -44,6 +45,16 @@ MAX_CELL_CROPS = 600  # empty-looking table boxes re-read one by one on a page
 
 _engine = None
 _lock = threading.Lock()
+
+
+# Set by the reader's budgeted worker process: called before each page is recognised, so that the
+# worker can extend the file's time budget by a page's and give onnxruntime its address space.
+page_hook: Callable[[], None] | None = None
+
+
+def _page_starts() -> None:
+    if page_hook is not None:
+        page_hook()
 
 
 def progress(line: str) -> None:
@@ -227,6 +238,7 @@ def read_pdf_page(page, deadline: float | None = None) -> tuple[Units, Rulings]:
     """A PDF page rendered and read by OCR, in PDF points (top-left origin)."""
     if deadline is not None and time.monotonic() > deadline:
         return Units([], *(np.zeros(0),) * 4, conf=np.zeros(0)), Rulings()
+    _page_starts()
     w, h = page.get_size()
     scale = min(RENDER_SCALE, MAX_RENDER_SIDE / max(w, h, 1.0))
     started = time.monotonic()
@@ -269,6 +281,7 @@ def read_image(data: bytes) -> tuple[list[Block] | None, str | None]:
             import cv2
 
             img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        _page_starts()
         started = time.monotonic()
         blocks.extend(page_blocks(*read_page_image(img), pno, table_no))
         progress(f"image page {pno}/{len(frames)} read in {time.monotonic() - started:.1f} s")

@@ -56,7 +56,8 @@ def read_with_source(data: bytes) -> tuple[list[Block] | None, str | None, str |
     except pdfium.PdfiumError as e:
         if "password" in str(e).lower() or b"/Encrypt" in data[-65536:]:
             return None, "pdf: encrypted, a password is needed to read it (no text layer read)", None
-        return None, f"pdf could not be opened: {e}"[:300], None
+        # PDFium's own words ("Data format error") say little to a person
+        return None, "pdf could not be opened: the file is damaged or is not a PDF (PDFium could not load it)", None
     try:
         return _read_doc(doc, data)
     except PdfRefused as e:
