@@ -135,6 +135,10 @@ def _vm_bytes() -> int:
 
 
 def _worker_main(conn: Connection, budget_bytes: int) -> None:
+    # imported before the cap (numpy's BLAS threads allocate at import): under a small cap the import
+    # itself would fail and the worker never boot
+    from ingest.frontends import ocr
+
     # a forked worker inherits the fork server's environment, which may predate the caller's setting:
     # the reasons it writes name the cap it really runs under
     os.environ["OGI_READ_MEMORY_MB"] = str(budget_bytes >> 20)
@@ -152,8 +156,6 @@ def _worker_main(conn: Connection, budget_bytes: int) -> None:
             ocr_limit = min(ocr_limit, hard)
         resource.setrlimit(resource.RLIMIT_AS, (ocr_limit, hard))
         conn.send((_OCR_PAGE, None))
-
-    from ingest.frontends import ocr
 
     ocr.page_hook = ocr_page_starts
     conn.send(("ready", base))
@@ -181,7 +183,8 @@ def _mp_context():
     if _context is None:
         _context = multiprocessing.get_context("forkserver")
         # imported once in the fork server, so that each (re)started worker is a cheap fork
-        _context.set_forkserver_preload(["ingest.reader", "ingest.frontends.html", "ingest.frontends.docx"])
+        _context.set_forkserver_preload(["ingest.reader", "ingest.frontends.html", "ingest.frontends.docx",
+                                         "ingest.frontends.ocr"])
     return _context
 
 
