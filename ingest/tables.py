@@ -177,7 +177,7 @@ def _tables_seen(grid: pl.DataFrame, cells: pl.DataFrame, warnings: pl.DataFrame
     ]).unique()
     unread = seen.join(read, on=["doc_id", "family"], how="anti").select(
         "doc_id",
-        pl.when(pl.col("family") == "t2").then(pl.lit("t2")).otherwise(pl.col("family")).alias("table_id"),
+        pl.col("family").alias("table_id"),
         pl.lit(None, pl.String).alias("row_key"),
         pl.lit("table_not_read").alias("code"),
         pl.lit("warn").alias("severity"),

@@ -1,8 +1,8 @@
 """Checks on the parser's own output: what a document prints is read or flagged, never lost silently."""
 
 import dagster as dg
-import polars as pl
 
+from dagster_project.defs.quality import _md
 from dagster_project.defs.resources import WarehousePaths
 from ingest.warehouse import connect
 
@@ -47,11 +47,3 @@ def every_seen_table_read_or_flagged(paths: WarehousePaths) -> dg.AssetCheckResu
         },
     )
 
-
-def _md(df: pl.DataFrame, n: int = 20) -> str:
-    if df.is_empty():
-        return "_(none)_"
-    lines = ["| " + " | ".join(df.columns) + " |", "|" + "---|" * df.width]
-    for row in df.head(n).iter_rows():
-        lines.append("| " + " | ".join("" if v is None else str(v) for v in row) + " |")
-    return "\n".join(lines)

@@ -307,35 +307,33 @@ def _bounds(raw, obj, m: Matrix | None, height: float):
     return min(xa, xb), height - max(ya, yb), max(xa, xb), height - min(ya, yb)
 
 
+def _add_if_line(box, max_thickness: float, h: list, v: list) -> None:
+    """A box at most ``max_thickness`` thick and at least 3 pt long is a ruling line: horizontal ones go
+    to ``h`` as (y, x0, x1), vertical ones to ``v`` as (x, y0, y1)."""
+    if box is None:
+        return
+    x0, y0, x1, y1 = box
+    w, hh = x1 - x0, y1 - y0
+    if min(w, hh) <= max_thickness and max(w, hh) >= 3.0:
+        if w >= hh:
+            h.append(((y0 + y1) / 2, x0, x1))
+        else:
+            v.append(((x0 + x1) / 2, y0, y1))
+
+
 def _path(raw, obj, m: Matrix | None, height: float, h: list, v: list) -> None:
     fill, stroke = ctypes.c_int(), ctypes.c_int()
     raw.FPDFPath_GetDrawMode(obj, fill, stroke)
     if not stroke.value:
         # a filled shape is a line only when it is a thin bar (borders drawn as filled rectangles);
         # larger fills are cell shading or backgrounds. Its bounds suffice.
-        box = _bounds(raw, obj, m, height)
-        if box is not None:
-            x0, y0, x1, y1 = box
-            w, hh = x1 - x0, y1 - y0
-            if min(w, hh) <= 2.5 and max(w, hh) >= 3.0:
-                if w >= hh:
-                    h.append(((y0 + y1) / 2, x0, x1))
-                else:
-                    v.append(((x0 + x1) / 2, y0, y1))
+        _add_if_line(_bounds(raw, obj, m, height), 2.5, h, v)
         return
     n = raw.FPDFPath_CountSegments(obj)
     if n <= 0 or n > 10_000:
         return
     if n == 2:  # one straight stroke (most table borders): its bounds are the line, however thick
-        box = _bounds(raw, obj, m, height)
-        if box is not None:
-            x0, y0, x1, y1 = box
-            w, hh = x1 - x0, y1 - y0
-            if min(w, hh) <= 3.0 and max(w, hh) >= 3.0:
-                if w >= hh:
-                    h.append(((y0 + y1) / 2, x0, x1))
-                else:
-                    v.append(((x0 + x1) / 2, y0, y1))
+        _add_if_line(_bounds(raw, obj, m, height), 3.0, h, v)
         return
     mm = _compose(_matrix(raw, obj), m)
     x, y = ctypes.c_float(), ctypes.c_float()
