@@ -49,35 +49,82 @@ def run_pipeline(landing: Path, warehouse: Path, *, quiet: bool = False, log_lev
     ensure_dbt_manifest()
 
     from dagster_project.definitions import defs
+    from dagster_project.settings import executor_name, shard_storage_options, shard_url_for
 
     instance = _instance(dagster_home)
     job = defs.resolve_job_def("ogi_refresh")
     log_path = warehouse.resolve().with_name(warehouse.stem + ".last_run.log")
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "w", encoding="utf-8") as log, contextlib.ExitStack() as stack:
-        if log_level in ("WARNING", "ERROR"):
-            # dbt's progress lines go to the log file; Dagster warnings and errors still reach stderr
-            stack.enter_context(contextlib.redirect_stdout(log))
-        result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            asset_selection=asset_selection,
-            # explicit paths: the definitions may have been loaded earlier with other env values
-            run_config={
-                "loggers": {"console": {"config": {"log_level": log_level}}},
-                "resources": {
-                    "paths": {"config": {"landing_dir": str(landing.resolve()), "warehouse": str(warehouse.resolve())}}
-                },
-            },
-        )
-    if not quiet:
-        _print_steps(instance, result.run_id)
-        print(f"  (dbt output of this run: {log_path})")
-    if not result.success and not quiet:
-        for event in result.all_events:
-            if event.is_step_failure:
-                print(f"step failed: {event.step_key}: {event.event_specific_data.error.message}", file=sys.stderr)
+    selected = set(asset_selection) if asset_selection is not None else None
+    parse_key = dg_asset_key(["stage", "parsed_facts"])
+    tags = {}
+    if selected is None or parse_key in selected:
+        keys = job.partitions_def.get_partition_keys()
+        # every parse partition in this one run (a single-run backfill); the executor runs them as steps
+        tags = {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}
+    # explicit paths: the definitions may have been loaded earlier with other env values
+    run_config = {
+        "loggers": {"console": {"config": {"log_level": log_level}}},
+        "resources": {
+            "paths": {"config": {"landing_dir": str(landing.resolve()), "warehouse": str(warehouse.resolve())}},
+            "shards": {"config": {"url": shard_url_for(warehouse.resolve()),
+                                  "storage_options": shard_storage_options()}},
+        },
+    }
+    with contextlib.ExitStack() as run_scope:
+        with open(log_path, "w", encoding="utf-8") as log, contextlib.ExitStack() as stack:
+            if log_level in ("WARNING", "ERROR"):
+                # dbt's progress lines go to the log file; Dagster warnings and errors still reach stderr
+                stack.enter_context(contextlib.redirect_stdout(log))
+            if executor_name() == "in_process":
+                result = job.execute_in_process(instance=instance, raise_on_error=False,
+                                                asset_selection=asset_selection, run_config=run_config, tags=tags)
+            else:
+                instance, result = run_scope.enter_context(
+                    _execute_out_of_process(instance, warehouse, run_config, tags, asset_selection))
+        if not quiet:
+            _print_steps(instance, result.run_id)
+            print(f"  (dbt output of this run: {log_path})")
+        if not result.success and not quiet:
+            for event in result.all_events:
+                if event.is_step_failure:
+                    print(f"step failed: {event.step_key}: {event.event_specific_data.error.message}",
+                          file=sys.stderr)
     return result.success
+
+
+def dg_asset_key(path: list[str]):
+    import dagster as dg
+
+    return dg.AssetKey(path)
+
+
+@contextlib.contextmanager
+def _execute_out_of_process(instance, warehouse: Path, run_config: dict, tags: dict, asset_selection):
+    """The job through its own executor (OGI_EXECUTOR): steps in other processes, which rebuild the
+    job from ``dagster_project.definitions.ogi_refresh_job``. The instance must be persistent (the
+    steps write their events to it)."""
+    import tempfile
+
+    import dagster as dg
+
+    from dagster_project.definitions import ogi_refresh_job
+    from ingest.warehouse import LOCK_HOLDER_ENV, WarehouseLock, lock_holder_value
+
+    with contextlib.ExitStack() as stack:
+        if instance.is_ephemeral:
+            home = stack.enter_context(tempfile.TemporaryDirectory(prefix="ogi-dagster-"))
+            instance = stack.enter_context(dg.DagsterInstance.local_temp(home))
+        if WarehouseLock.for_warehouse(warehouse).is_held():
+            # the steps are this run's: they must not wait for the lock this process holds for it
+            os.environ[LOCK_HOLDER_ENV] = lock_holder_value(warehouse)
+        try:
+            result = stack.enter_context(dg.execute_job(
+                dg.reconstructable(ogi_refresh_job), instance=instance, run_config=run_config, tags=tags,
+                asset_selection=asset_selection, raise_on_error=False))
+            yield instance, result
+        finally:
+            os.environ.pop(LOCK_HOLDER_ENV, None)
 
 
 def _print_steps(instance, run_id: str) -> None:
@@ -274,7 +321,7 @@ def _cmd_forget(args: argparse.Namespace) -> int:
             return 0
         from dagster_project.definitions import defs
 
-        ingest = {"raw/landed_files", "stage/decoded_documents", "stage/parsed_facts", "raw/source_files",
+        ingest = {"raw/landed_files", "stage/parsed_facts", "raw/source_files",
                   "raw/reports", "raw/table_cells", "raw/narrative_facts", "raw/parse_warnings", "raw/ref_row_keys"}
         keys = [k for k in defs.resolve_all_asset_keys() if k.to_user_string() not in ingest]
         # the landing path is not read by the selected assets; the warehouse's own folder stands in

@@ -30,6 +30,46 @@ def warehouse_path() -> Path:
     return Path(os.environ.get("OGI_WAREHOUSE") or "data/warehouse.duckdb").resolve()
 
 
+def parse_partition_count() -> int:
+    """Hash buckets of the parse stage (``OGI_PARSE_PARTITIONS``, default 8): enough for two local
+    workers to balance; a cluster wants a few per worker. Changing it is safe (new buckets, contents
+    already parsed are not parsed again), but it changes the partitions the UI shows."""
+    return max(1, int(os.environ.get("OGI_PARSE_PARTITIONS") or 8))
+
+
+def shard_url_for(warehouse: str | Path) -> str:
+    """The shard store of a warehouse: ``OGI_SHARD_URL`` when set, else ``<warehouse stem>.shards/``
+    beside it."""
+    configured = os.environ.get("OGI_SHARD_URL")
+    if configured:
+        return configured
+    warehouse = Path(warehouse)
+    return str(warehouse.with_name(warehouse.stem + ".shards"))
+
+
+def shard_storage_options() -> str:
+    """JSON options of the shard store's filesystem (``OGI_SHARD_STORAGE_OPTIONS``), '' for none."""
+    return os.environ.get("OGI_SHARD_STORAGE_OPTIONS", "")
+
+
+EXECUTORS = ("in_process", "multiprocess", "k8s", "celery")
+
+
+def executor_name() -> str:
+    """``OGI_EXECUTOR``: in_process (default: the quickstart, ``ogi run``, ``dagster dev``), multiprocess
+    (the parse partitions in parallel processes here, ``OGI_WORKERS`` at a time), k8s (each step a
+    Kubernetes job, dagster-k8s) or celery (steps on Celery workers, dagster-celery)."""
+    name = (os.environ.get("OGI_EXECUTOR") or "in_process").strip().lower().replace("-", "_")
+    if name not in EXECUTORS:
+        raise ValueError(f"OGI_EXECUTOR={name!r}: expected one of {', '.join(EXECUTORS)}")
+    return name
+
+
+def worker_count() -> int:
+    """Parse partitions run at once under the multiprocess executor (``OGI_WORKERS``, default: cores)."""
+    return max(1, int(os.environ.get("OGI_WORKERS") or os.cpu_count() or 1))
+
+
 def data_docs_dir_for(warehouse: str | Path) -> Path:
     """Great Expectations Data Docs of a warehouse's last validation: ``<warehouse stem>.data_docs/``
     beside it (outside the stage folder, which may be deleted to force a re-read)."""

@@ -22,6 +22,7 @@ import duckdb
 import polars as pl
 
 from ingest.schemas import RAW_SCHEMA, RAW_TABLES, conform, empty_frame
+from ingest.shards import ShardStore
 
 # Per content hash: what reading it gave, with which parser (internal to ingest, not a dbt source).
 CONTENT_OUTCOMES = {
@@ -32,6 +33,8 @@ CONTENT_OUTCOMES = {
     "report_id": pl.String,
     "encoding": pl.String,
     "parsed_at": pl.Datetime("us", "UTC"),
+    # the parse shard generation the rows were loaded from (ingest.shards): a newer one is loaded
+    "shard_generation": pl.String,
 }
 
 # Every parse of every content, appended: which parser version produced which facts, when.
@@ -97,7 +100,18 @@ class WarehouseLock:
 
     @classmethod
     def for_warehouse(cls, warehouse: str | Path) -> WarehouseLock:
-        path = os.path.realpath(lock_path_for(warehouse))
+        return cls.for_path(lock_path_for(warehouse))
+
+    @classmethod
+    def for_steps_of_a_run(cls, warehouse: str | Path) -> WarehouseLock:
+        """The lock the step processes of one run take in turn while a process that started them holds
+        the warehouse lock for the whole run (``held_by_ancestor``): its steps open DuckDB one at a time."""
+        warehouse = Path(warehouse)
+        return cls.for_path(warehouse.with_name(warehouse.name + ".steps.lock"))
+
+    @classmethod
+    def for_path(cls, lock_file: str | Path) -> WarehouseLock:
+        path = os.path.realpath(lock_file)
         with cls._registry_guard:
             return cls._registry.setdefault(path, cls(path))
 
@@ -133,6 +147,11 @@ class WarehouseLock:
             self._fd, self._depth = fd, 1
         return time.monotonic() - started
 
+    def is_held(self) -> bool:
+        """Held by this process (any thread)."""
+        with self._state:
+            return self._fd is not None
+
     def release(self) -> None:
         """Any thread may release (Dagster may tear a resource down on another thread than set it up)."""
         with self._state:
@@ -145,6 +164,34 @@ class WarehouseLock:
                 self._fd = None
             self._owner = None
             self._state.notify_all()
+
+
+LOCK_HOLDER_ENV = "OGI_WAREHOUSE_LOCK_HOLDER"
+
+
+def lock_holder_value(warehouse: str | Path) -> str:
+    """What a process holding a warehouse's lock puts in ``OGI_WAREHOUSE_LOCK_HOLDER`` for the step
+    processes it starts (an out-of-process executor): ``<pid>:<lock path>``."""
+    return f"{os.getpid()}:{os.path.realpath(lock_path_for(warehouse))}"
+
+
+def held_by_ancestor(warehouse: str | Path) -> bool:
+    """True when a process that started this one holds the warehouse's lock for it (see
+    ``lock_holder_value``): a step of that run must not wait for its own run's lock."""
+    value = os.environ.get(LOCK_HOLDER_ENV, "")
+    pid, _, path = value.partition(":")
+    if not pid.isdigit() or path != os.path.realpath(lock_path_for(warehouse)):
+        return False
+    current = os.getppid()
+    while current > 1:
+        if current == int(pid):
+            return True
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+        except OSError:
+            return False
+        current = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("PPid:")), 0)
+    return False
 
 
 @contextlib.contextmanager
@@ -226,53 +273,56 @@ def merge_landed(con: duckdb.DuckDBPyConnection, scan: pl.DataFrame) -> dict[str
     return {"files_seen": current.height, "new_file_versions": int(new), "no_longer_present": int(gone)}
 
 
-def shas_needing_parse(con: duckdb.DuckDBPyConnection, shas: list[str], parser_version: str) -> set[str]:
-    """Content not yet read by this parser version."""
-    ensure_raw_schema(con)
-    con.register("_shas", pl.DataFrame({"source_sha256": shas}, schema={"source_sha256": pl.String}).to_arrow())
-    done = {
-        row[0]
-        for row in con.execute(
-            f"""select distinct s.source_sha256 from _shas s join {RAW_SCHEMA}.content_outcomes o
-                 on o.source_sha256 = s.source_sha256 and o.parser_version = ?""",
-            [parser_version],
-        ).fetchall()
-    }
-    con.unregister("_shas")
-    return set(shas) - done
+def load_shards(con: duckdb.DuckDBPyConnection, store: ShardStore, present: pl.DataFrame) -> dict[str, int]:
+    """Bring the raw tables up to date with the parse shards, in one transaction.
 
-
-def store_parsed(
-    con: duckdb.DuckDBPyConnection,
-    parts: dict[str, list[Path]],
-    outcomes: pl.DataFrame,
-) -> dict[str, int]:
-    """Replace the rows of the given contents with the new parse, in one transaction.
-
-    ``parts``: per raw table, parquet files already in its schema (written chunk by chunk by the
-    parse stage); DuckDB streams them in, so memory does not grow with the size of the landing.
-    Returns the rows inserted per table.
+    For every content in ``present`` (the landing scan's ``source_sha256``) whose newest committed
+    parse is not the one loaded (new content, a re-parse by a newer parser, a warehouse rebuilt from
+    its shards, content forgotten and landed again), its rows are replaced by that parse's. DuckDB
+    streams the shard files in: memory does not grow with the landing. Returns rows inserted per table.
     """
     ensure_raw_schema(con)
-    shas = outcomes.select("source_sha256").unique()
-    inserted: dict[str, int] = {}
+    commits = store.commits()
+    store.connect(con)
+    current = store.current_outcomes(commits)
+    con.register("_current", current.to_arrow())
+    con.register("_present", present.select("source_sha256").unique().to_arrow())
+    need = con.execute(
+        f"""select c.* from _current c
+            where c.source_sha256 in (select source_sha256 from _present)
+              and not exists (select 1 from {RAW_SCHEMA}.content_outcomes o
+                              where o.source_sha256 = c.source_sha256
+                                and o.shard_generation is not distinct from c.generation)"""
+    ).pl()
+    con.unregister("_current")
+    con.unregister("_present")
+    inserted: dict[str, int] = dict.fromkeys(REPORT_TABLES, 0)
+    if need.is_empty():
+        inserted["values_kept_as_text"] = 0
+        inserted["contents"] = 0
+        return inserted
+    generations = set(need["generation"].to_list())
+    files = {t: [(store.uri(f), c.generation) for c in commits if c.generation in generations
+                 for f in c.files.get(t, [])] for t in REPORT_TABLES}
     con.execute("begin transaction")
     try:
-        con.register("_shas", shas.to_arrow())
-        ids = "select 'rpt_' || substr(source_sha256, 1, 20) from _shas"
+        con.register("_need", need.select("source_sha256", "generation", "report_id").to_arrow())
+        ids = "select 'rpt_' || substr(source_sha256, 1, 20) from _need"
         for table in REPORT_TABLES:
             con.execute(f"delete from {RAW_SCHEMA}.{table} where report_id in ({ids})")
-        con.execute(f"delete from {RAW_SCHEMA}.content_outcomes where source_sha256 in (select source_sha256 from _shas)")
-        con.unregister("_shas")
+        con.execute(f"delete from {RAW_SCHEMA}.content_outcomes where source_sha256 in (select source_sha256 from _need)")
         for table in REPORT_TABLES:
-            inserted[table] = _insert_parquet(con, table, parts.get(table, []))
-        _insert(con, "content_outcomes", outcomes.select(list(CONTENT_OUTCOMES)).cast(CONTENT_OUTCOMES))
-        _insert(con, "parse_history", _history_rows(con, parts, outcomes))
+            inserted[table] = _insert_shards(con, table, files[table])
+        outcomes = need.rename({"generation": "shard_generation"}).select(list(CONTENT_OUTCOMES)).cast(CONTENT_OUTCOMES)
+        _insert(con, "content_outcomes", outcomes)
+        _insert(con, "parse_history", _history_rows(con, files, outcomes))
+        con.unregister("_need")
         inserted["values_kept_as_text"] = repair_unstorable_values(con)
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
+    inserted["contents"] = need.height
     return inserted
 
 
@@ -324,28 +374,36 @@ def repair_unstorable_values(con: duckdb.DuckDBPyConnection) -> int:
     return int(cells + facts)
 
 
-def _parquet_list(files: list[Path]) -> str:
-    return "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
-
-
-def _insert_parquet(con: duckdb.DuckDBPyConnection, table: str, files: list[Path]) -> int:
+def _insert_shards(con: duckdb.DuckDBPyConnection, table: str, files: list[tuple[str, str]]) -> int:
+    """Insert the rows of the contents in ``_need`` from their own generation's shard files (a file of
+    that generation may hold other contents, whose newest parse is elsewhere)."""
     if not files:
         return 0
-    cols = ", ".join(RAW_TABLES[table])
+    cols = ", ".join(f"t.{c}" for c in RAW_TABLES[table])
+    con.register("_files", pl.DataFrame(files, schema=["filename", "generation"], orient="row").to_arrow())
     before = con.execute(f"select count(*) from {RAW_SCHEMA}.{table}").fetchone()[0]
-    con.execute(f"insert into {RAW_SCHEMA}.{table} ({cols}) select {cols} from read_parquet({_parquet_list(files)})")
+    con.execute(
+        f"""insert into {RAW_SCHEMA}.{table} ({", ".join(RAW_TABLES[table])})
+            select {cols} from read_parquet({_parquet_list([f for f, _ in files])}, filename = true,
+                                            union_by_name = true) t
+            join _files f using (filename)
+            join _need n on n.report_id = t.report_id and n.generation = f.generation"""
+    )
+    con.unregister("_files")
     return con.execute(f"select count(*) from {RAW_SCHEMA}.{table}").fetchone()[0] - before
 
 
-def _history_rows(con: duckdb.DuckDBPyConnection, parts: dict[str, list[Path]], outcomes: pl.DataFrame) -> pl.DataFrame:
+def _parquet_list(files: list[str]) -> str:
+    return "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
+
+
+def _history_rows(con: duckdb.DuckDBPyConnection, files: dict[str, list[tuple[str, str]]],
+                  outcomes: pl.DataFrame) -> pl.DataFrame:
     rows = outcomes.select("source_sha256", "report_id", "parser_version", "ingest_status", "parsed_at")
     for name in ("table_cells", "narrative_facts", "parse_warnings"):
-        files = parts.get(name, [])
-        if not files:
-            rows = rows.with_columns(pl.lit(0, pl.Int64).alias(name))
-            continue
         counts = con.execute(
-            f"select report_id, count(*)::bigint as {name} from read_parquet({_parquet_list(files)}) group by report_id"
+            f"select report_id, count(*)::bigint as {name} from {RAW_SCHEMA}.{name} "
+            "where report_id in (select report_id from _need) group by report_id"
         ).pl()
         rows = rows.join(counts, on="report_id", how="left")
     return rows.with_columns(pl.col("table_cells", "narrative_facts", "parse_warnings").fill_null(0)).select(
@@ -534,3 +592,40 @@ def publish_serving_copy(warehouse: str | Path, schemas: tuple[str, ...] = ("mar
         os.fsync(fh.fileno())
     os.replace(tmp, serving)
     return counts
+
+
+def marts_differences(first: str | Path, second: str | Path, schema: str = "marts") -> dict[str, tuple[int, int, int]]:
+    """Per table of ``schema`` in either file: (rows in the first, rows only in the first, rows only in
+    the second), as multisets (a duplicated row counts). Timestamp columns (when a run happened) are
+    left out; a table missing from one file counts all its rows as only in the other."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{first}' as a (read_only)")
+        con.execute(f"attach '{second}' as b (read_only)")
+
+        def tables(db: str) -> set[str]:
+            return {r[0] for r in con.execute(
+                "select table_name from duckdb_tables() where database_name = ? and schema_name = ?",
+                [db, schema]).fetchall()}
+
+        out: dict[str, tuple[int, int, int]] = {}
+        in_a, in_b = tables("a"), tables("b")
+        for table in sorted(in_a | in_b):
+            if table not in in_a or table not in in_b:
+                db = "a" if table in in_a else "b"
+                n = con.execute(f'select count(*) from {db}.{schema}."{table}"').fetchone()[0]
+                out[table] = (n if db == "a" else 0, n if db == "a" else 0, n if db == "b" else 0)
+                continue
+            columns = [r[0] for r in con.execute(
+                "select column_name from duckdb_columns() where database_name = 'a' and schema_name = ? "
+                "and table_name = ? and data_type not like 'TIMESTAMP%' order by column_index",
+                [schema, table]).fetchall()]
+            cols = ", ".join(f'"{c}"' for c in columns)
+            a, b = f'a.{schema}."{table}"', f'b.{schema}."{table}"'
+            n = con.execute(f"select count(*) from {a}").fetchone()[0]
+            only_a = con.execute(f"select count(*) from (select {cols} from {a} except all select {cols} from {b})").fetchone()[0]
+            only_b = con.execute(f"select count(*) from (select {cols} from {b} except all select {cols} from {a})").fetchone()[0]
+            out[table] = (n, only_a, only_b)
+        return out
+    finally:
+        con.close()

@@ -1,80 +1,29 @@
-"""Ingest stages as assets: discovery -> decoding -> Polars parsing -> DuckDB raw tables."""
+"""Ingest stages as assets: discovery -> the partitioned parse stage (Parquet shards) -> DuckDB raw tables."""
 
 
 import os
-import shutil
 import sys
 import time
 from collections import Counter
-from datetime import UTC
 
 import dagster as dg
 import polars as pl
 
-from dagster_project.defs.resources import WarehousePaths
-from dagster_project.settings import landing_problem
+from dagster_project.defs.resources import ShardStorage, WarehousePaths
+from dagster_project.settings import executor_name, landing_problem, parse_partition_count
 from ingest import PARSER_VERSION
-from ingest.discovery import abs_paths, count_files, known_files, landed_frame, scan_landing
-from ingest.pipeline import ParsedBatch, parse_documents
+from ingest.discovery import count_files, known_files, landed_frame, scan_landing
+from ingest.parse_stage import bucket_todo, parse_partitions
 from ingest.progress import Progress
-from ingest.reader import read_files
 from ingest.registry import registry
-from ingest.schemas import conform
-from ingest.warehouse import (
-    connect,
-    merge_landed,
-    rebuild_source_files,
-    replace_table,
-    shas_needing_parse,
-    store_parsed,
-)
+from ingest.shards import partition_keys
+from ingest.warehouse import connect, load_shards, merge_landed, rebuild_source_files, replace_table
 
-# Documents parsed together in one Polars pass; bounds memory on very large landings.
-PARSE_CHUNK = 2000
-# Decoded documents per stage file: the decode stage never holds more than this many texts.
-DECODED_PART = 5000
-DECODED_SCHEMA = {
-    "source_sha256": pl.String,
-    "source_path": pl.String,
-    "source_format": pl.String,
-    "encoding": pl.String,
-    "text": pl.String,
-    "problem": pl.String,
-    "converted_from_traditional": pl.Boolean,
-}
-OUTCOME_SCHEMA = {"source_sha256": pl.String, "ingest_status": pl.String, "reason": pl.String,
-                  "report_id": pl.String, "encoding": pl.String}
+# Hash buckets of source_sha256 (OGI_PARSE_PARTITIONS, default 8): fixed content-addressed buckets
+# rather than a partition per landing batch, so a content always belongs to the same partition, the
+# partition set does not grow season after season, and a parser upgrade re-parses by bucket.
+PARSE_PARTITIONS = dg.StaticPartitionsDefinition(partition_keys(parse_partition_count()))
 
-
-def _fresh_dir(path):
-    """An empty stage directory (what an earlier, possibly killed, run left there is gone)."""
-    shutil.rmtree(path, ignore_errors=True)
-    path.mkdir(parents=True)
-    return path
-
-
-class _PartWriter:
-    """Rows buffered and written as numbered parquet parts of DECODED_PART rows."""
-
-    def __init__(self, directory, schema):
-        self.directory, self.schema = directory, schema
-        self.buffer: list[tuple] = []
-        self.parts = 0
-
-    def add(self, row: tuple) -> None:
-        self.buffer.append(row)
-        if len(self.buffer) >= DECODED_PART:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.buffer:
-            pl.DataFrame(self.buffer, schema=self.schema, orient="row").write_parquet(
-                self.directory / f"part-{self.parts:05d}.parquet"
-            )
-            self.parts += 1
-            self.buffer = []
-
-    close = flush
 RAW_FROM_PARSE = ["reports", "table_cells", "narrative_facts", "parse_warnings"]
 
 
@@ -106,7 +55,8 @@ def _md_preview(df: pl.DataFrame, n: int = 10) -> dg.MetadataValue:
     kinds={"python", "duckdb"},
     description="Every file under the landing directory: path, sha256, size and the format sniffed from its bytes.",
 )
-def landed_files(context: dg.AssetExecutionContext, paths: WarehousePaths) -> dg.MaterializeResult:
+def landed_files(context: dg.AssetExecutionContext, paths: WarehousePaths,
+                 shards: ShardStorage) -> dg.MaterializeResult:
     started = time.perf_counter()
     problem = landing_problem(paths.landing)
     if problem:
@@ -120,6 +70,8 @@ def landed_files(context: dg.AssetExecutionContext, paths: WarehousePaths) -> dg
     reused = sum(1 for f in files if f.abs_path in known and known[f.abs_path][2] == f.source_sha256)
     scan = landed_frame(files)
     scan.write_parquet(scan_file)
+    # the partitions read the scan from the shard store: they may run where the warehouse is not
+    shards.store().write_scan(scan)
     with connect(paths.warehouse_file) as con:
         stats = merge_landed(con, scan)
     by_format = Counter(scan["source_format"].to_list())
@@ -135,118 +87,99 @@ def landed_files(context: dg.AssetExecutionContext, paths: WarehousePaths) -> dg
     )
 
 
-@dg.asset(
-    key=["stage", "decoded_documents"],
-    deps=[landed_files],
-    group_name="ingest",
-    kinds={"python", "parquet"},
-    description="Files not yet read by this parser version, decoded: text (UTF-8, GB18030/GBK, UTF-16 with BOM), "
-    "HTML (charset from BOM, meta tag or bytes), DOCX and PDF (read from the bytes into paragraphs and table rows; "
-    "zip bombs, scanned and encrypted PDFs refused with a reason).",
+def _parse_partition_keys(context) -> list[str]:
+    """The partitions this run parses: its key or key range, else (a run launched without one, e.g. a
+    job run from the Launchpad) every partition."""
+    if context.has_partition_key_range or context.has_partition_key:
+        return list(context.partition_keys)
+    return PARSE_PARTITIONS.get_partition_keys()
+
+
+@dg.op(
+    out=dg.DynamicOut(str),
+    ins={"after_discovery": dg.In(dg.Nothing)},
+    description="The partitions of this run that hold contents not yet parsed by this parser version: one step "
+    "each under an out-of-process executor; in-process, one step for all of them (one read and parse pass, still "
+    "committed partition by partition).",
 )
-def decoded_documents(context: dg.AssetExecutionContext, paths: WarehousePaths) -> dg.MaterializeResult:
-    started = time.perf_counter()
-    scan = pl.read_parquet(paths.stage_dir / "landing_scan.parquet")
-    readable = scan.filter(pl.col("problem").is_null()).sort("source_path").unique("source_sha256", keep="first")
-    unreadable = scan.filter(pl.col("problem").is_not_null()).unique("source_sha256", keep="first")
-    with connect(paths.warehouse_file) as con:
-        todo = shas_needing_parse(con, scan["source_sha256"].to_list(), PARSER_VERSION)
-    decoded_dir = _fresh_dir(paths.stage_dir / "decoded")
-    writer = _PartWriter(decoded_dir, DECODED_SCHEMA)
-    to_read = readable.filter(pl.col("source_sha256").is_in(list(todo)))
-    progress = Progress("decoding", to_read.height, _emitter(context))
-    pairs = list(zip(abs_paths(to_read), to_read["source_format"].to_list(), strict=True))
-    results = read_files(pairs, on_file=progress.advance)
-    for rec, (encoding, text, problem, converted) in zip(to_read.iter_rows(named=True), results, strict=True):
-        writer.add((rec["source_sha256"], rec["source_path"], rec["source_format"], encoding, text, problem, converted))
-    progress.finish()
-    for rec in unreadable.filter(pl.col("source_sha256").is_in(list(todo))).iter_rows(named=True):
-        writer.add((rec["source_sha256"], rec["source_path"], rec["source_format"], None, None, rec["problem"], False))
-    writer.close()
-    summary = pl.scan_parquet(decoded_dir / "*.parquet").drop("text").collect() if writer.parts else \
-        pl.DataFrame(schema={k: v for k, v in DECODED_SCHEMA.items() if k != "text"})
-    ok = summary.filter(pl.col("problem").is_null())
-    return dg.MaterializeResult(
-        metadata={
-            "to_read": len(todo),
-            "already_read_by_this_parser": scan["source_sha256"].n_unique() - len(todo),
-            "decoded": ok.height,
-            "refused": summary.height - ok.height,
-            "encodings": dict(Counter(ok["encoding"].to_list())),
-            "traditional_converted": int(summary["converted_from_traditional"].sum() or 0),
-            "problems": _md_preview(summary.filter(pl.col("problem").is_not_null()).select("source_path", "problem")),
-            "seconds": round(time.perf_counter() - started, 3),
-        }
-    )
+def partitions_with_work(context: dg.OpExecutionContext, shards: ShardStorage):
+    store = shards.store()
+    scan = store.read_scan()
+    current = store.current_outcomes()
+    with_work = []
+    for key in _parse_partition_keys(context):
+        todo, in_bucket, _ = bucket_todo(scan, key, current)
+        if todo.is_empty():
+            context.log.debug(f"partition {key}: all {in_bucket} contents already parsed by {PARSER_VERSION}")
+        else:
+            with_work.append(key)
+    if not with_work:
+        return
+    if executor_name() == "in_process":
+        yield dg.DynamicOutput(",".join(with_work), mapping_key="in_process")
+        return
+    for key in with_work:
+        yield dg.DynamicOutput(key, mapping_key=key.replace("-", "_"))
 
 
-def _parse_isolated(chunk: pl.DataFrame, context: dg.AssetExecutionContext) -> ParsedBatch:
-    """``parse_documents`` over the chunk; if it raises, the chunk is halved until the documents that
-    make it raise are alone, and each of those is quarantined: one document never fails the run."""
-    try:
-        return parse_documents(chunk)
-    except Exception as exc:
-        if chunk.height == 1:
-            context.log.error(f"parser failed on {chunk['source_path'][0]}: {type(exc).__name__}: {exc}")
-            return ParsedBatch(*(getattr(ParsedBatch.empty(), f) for f in RAW_FROM_PARSE), outcomes=pl.DataFrame({
-                "source_sha256": chunk["source_sha256"],
-                "ingest_status": ["quarantined"],
-                "reason": ["the parser failed on this document (an internal error, logged for a fix); not read"],
-                "report_id": pl.Series([None], dtype=pl.String),
-            }))
-        half = chunk.height // 2
-        return ParsedBatch.concat([_parse_isolated(chunk.slice(0, half), context),
-                                   _parse_isolated(chunk.slice(half), context)])
+@dg.op(
+    description="Read, decode (front ends, OCR) and parse one hash bucket of the contents (or, in-process, every "
+    "bucket of the run); writes the facts as Parquet shards and commits each bucket (ingest.parse_stage).",
+)
+def parse_partition_op(context: dg.OpExecutionContext, shards: ShardStorage, partition: str) -> list[dict]:
+    keys = partition.split(",")
+    progress: list[Progress] = []
+
+    def start(total: int) -> None:
+        progress.append(Progress(f"parsing {keys[0] if len(keys) == 1 else f'{len(keys)} partitions'}", total,
+                                 _emitter(context), unit="files", every_seconds=2.0))
+
+    results = parse_partitions(shards.store(), keys, log_error=context.log.error, on_start=start,
+                               on_file=lambda: progress[0].advance())
+    if progress:
+        progress[0].finish()
+    for r in results:
+        if r.removed_uncommitted:
+            context.log.warning(f"partition {r.partition}: removed {r.removed_uncommitted} shard file(s) that an "
+                                "interrupted earlier write left uncommitted (never read)")
+    return [{"partition": r.partition, "parsed": r.parsed, "generation": r.generation, "rows": r.rows,
+             "by_status": r.by_status, "seconds": round(r.seconds, 3)} for r in results]
 
 
-@dg.asset(
+@dg.op(description="Summarises the committed partitions of this run.")
+def parse_summary(context: dg.OpExecutionContext, steps: list[list[dict]]) -> None:
+    results = [r for step in steps for r in step]
+    rows, statuses = Counter(), Counter()
+    for r in results:
+        rows.update(r["rows"])
+        statuses.update(r["by_status"])
+    parsed = sum(r["parsed"] for r in results)
+    busiest = max((r["seconds"] for r in results), default=0.0)
+    context.add_output_metadata({
+        "partitions_parsed": len(results),
+        "documents": parsed,
+        **{name: rows.get(name, 0) for name in RAW_FROM_PARSE},
+        "by_status": dict(statuses),
+        "generations": dg.MetadataValue.json({r["partition"]: r["generation"] for r in results}),
+        "slowest_partition_seconds": busiest,
+    })
+
+
+@dg.graph_asset(
     key=["stage", "parsed_facts"],
-    deps=[decoded_documents],
+    partitions_def=PARSE_PARTITIONS,
+    ins={"landed_files": dg.AssetIn(["raw", "landed_files"], dagster_type=dg.Nothing)},
     group_name="ingest",
     kinds={"polars", "parquet"},
-    description="Polars parsing of the decoded text into long-form facts, narrative figures and parse warnings.",
+    # one run for any set of partitions: its partitions are steps the executor runs in parallel
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    description="The parse stage, partitioned by hash bucket of source_sha256: each partition reads its files "
+    "(UTF-8, GB18030/GBK, UTF-16; HTML, DOCX, PDF text layer, OCR of scans, under per-file budgets), parses them "
+    "with Polars into long-form facts, narrative figures and parse warnings, and commits them as Parquet shards "
+    "(<table>/<partition>/part-*.parquet) in the shard store. A partition only parses what the store lacks.",
 )
-def parsed_facts(context: dg.AssetExecutionContext, paths: WarehousePaths) -> dg.MaterializeResult:
-    started = time.perf_counter()
-    decoded_parts = sorted((paths.stage_dir / "decoded").glob("*.parquet"))
-    parsed_dir = _fresh_dir(paths.stage_dir / "parsed")
-    total = sum(pl.scan_parquet(part).filter(pl.col("problem").is_null()).select(pl.len()).collect().item()
-                for part in decoded_parts)
-    progress = Progress("parsing", total, _emitter(context), unit="reports", every_seconds=2.0)
-    outcomes, rows = [], Counter()
-    for part_no, part in enumerate(decoded_parts):
-        decoded = pl.read_parquet(part)
-        docs = decoded.filter(pl.col("problem").is_null())
-        for offset in range(0, docs.height, PARSE_CHUNK):
-            chunk = docs.slice(offset, PARSE_CHUNK)
-            batch = _parse_isolated(chunk, context)
-            # facts go to disk chunk by chunk: memory stays bounded by one chunk however large the landing
-            for name in RAW_FROM_PARSE:
-                frame = conform(getattr(batch, name), name)
-                rows[name] += frame.height
-                frame.write_parquet(parsed_dir / f"{name}-{part_no:05d}-{offset:07d}.parquet")
-            outcomes.append(batch.outcomes.join(chunk.select("source_sha256", "encoding"), on="source_sha256", how="left"))
-            progress.advance(chunk.height)
-        outcomes.append(decoded.filter(pl.col("problem").is_not_null()).select(
-            "source_sha256",
-            pl.lit("quarantined").alias("ingest_status"),
-            pl.col("problem").alias("reason"),
-            pl.lit(None, pl.String).alias("report_id"),
-            "encoding",
-        ))
-    progress.finish()
-    outcomes_frame = pl.concat(outcomes) if outcomes else pl.DataFrame(schema=OUTCOME_SCHEMA)
-    outcomes_frame.write_parquet(paths.stage_dir / "parsed_outcomes.parquet")
-    elapsed = time.perf_counter() - started
-    return dg.MaterializeResult(
-        metadata={
-            "documents": total,
-            **{name: rows[name] for name in RAW_FROM_PARSE},
-            "by_status": dict(Counter(outcomes_frame["ingest_status"].to_list())),
-            "reports_per_second": round(total / elapsed, 1) if elapsed and total else 0.0,
-            "seconds": round(elapsed, 3),
-        }
-    )
+def parsed_facts(landed_files):
+    return parse_summary(partitions_with_work(landed_files).map(parse_partition_op).collect())
 
 
 RAW_KEYS = ["source_files", "reports", "table_cells", "narrative_facts", "parse_warnings", "ref_row_keys"]
@@ -257,22 +190,16 @@ RAW_KEYS = ["source_files", "reports", "table_cells", "narrative_facts", "parse_
         dg.AssetSpec(["raw", name], deps=[parsed_facts, landed_files], group_name="ingest", kinds={"duckdb"})
         for name in RAW_KEYS
     ],
-    description="Loads the parsed frames into DuckDB raw tables, replacing the rows of re-read contents.",
+    description="Loads the parse shards into the DuckDB raw tables: every content present in the landing directory "
+    "whose newest committed parse is not the loaded one gets that parse's rows (ingest.warehouse.load_shards).",
 )
-def raw_tables(context: dg.AssetExecutionContext, paths: WarehousePaths):
-    from datetime import datetime
-
+def raw_tables(context: dg.AssetExecutionContext, paths: WarehousePaths, shards: ShardStorage):
     from ingest.warehouse import table_counts
 
     started = time.perf_counter()
-    stage = paths.stage_dir
-    parts = {name: sorted((stage / "parsed").glob(f"{name}-*.parquet")) for name in RAW_FROM_PARSE}
-    outcomes = pl.read_parquet(stage / "parsed_outcomes.parquet").with_columns(
-        pl.lit(PARSER_VERSION).alias("parser_version"),
-        pl.lit(datetime.now(UTC)).alias("parsed_at"),
-    )
+    scan = pl.read_parquet(paths.stage_dir / "landing_scan.parquet", columns=["source_sha256"])
     with connect(paths.warehouse_file) as con:
-        stored = store_parsed(con, parts, outcomes)
+        stored = load_shards(con, shards.store(), scan)
         rebuild_source_files(con)
         replace_table(con, "ref_row_keys", registry().ref_row_keys())
         counts = table_counts(con, "raw")

@@ -3,7 +3,8 @@ from pathlib import Path
 import dagster as dg
 from pydantic import PrivateAttr
 
-from ingest.warehouse import WarehouseLock, lock_path_for, serving_path_for
+from ingest.shards import ShardStore
+from ingest.warehouse import WarehouseLock, held_by_ancestor, lock_path_for, serving_path_for
 
 
 class WarehousePaths(dg.ConfigurableResource):
@@ -44,7 +45,12 @@ class WarehousePaths(dg.ConfigurableResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self.warehouse_file.parent.mkdir(parents=True, exist_ok=True)
-        lock = WarehouseLock.for_warehouse(self.warehouse_file)
+        if held_by_ancestor(self.warehouse_file):
+            # a step process of a run whose launcher (``ogi run``) holds the lock for the whole run:
+            # the run's own steps still take turns
+            lock = WarehouseLock.for_steps_of_a_run(self.warehouse_file)
+        else:
+            lock = WarehouseLock.for_warehouse(self.warehouse_file)
 
         def waiting() -> None:
             if context.log:
@@ -59,3 +65,22 @@ class WarehousePaths(dg.ConfigurableResource):
         if self._lock is not None:
             self._lock.release()
             self._lock = None
+
+
+class ShardStorage(dg.ConfigurableResource):
+    """Where the parse stage's Parquet shards live (ingest.shards): a folder (default: beside the
+    warehouse, ``<warehouse stem>.shards``) or an object-store URL such as ``s3://bucket/prefix``
+    (``OGI_SHARD_URL``). ``storage_options``: JSON for the fsspec filesystem, e.g.
+    ``{"endpoint_url": "http://minio:9000"}`` (``OGI_SHARD_STORAGE_OPTIONS``); credentials come from
+    the usual environment (AWS_ACCESS_KEY_ID, ...) unless given here.
+
+    Takes no lock: the parse partitions write only their own bucket's files, and the store is read
+    by the load step, which holds the warehouse lock."""
+
+    url: str
+    storage_options: str = ""
+
+    def store(self) -> ShardStore:
+        import json
+
+        return ShardStore(self.url, json.loads(self.storage_options) if self.storage_options else None)

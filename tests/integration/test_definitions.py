@@ -7,7 +7,7 @@ def test_definitions_load_with_every_stage():
     from dagster_project.definitions import defs
 
     keys = {k.to_user_string() for k in defs.resolve_all_asset_keys()}
-    for stage in ["raw/landed_files", "stage/decoded_documents", "stage/parsed_facts", "raw/table_cells",
+    for stage in ["raw/landed_files", "stage/parsed_facts", "raw/table_cells",
                   "raw/rule_results", "serving/warehouse_serving_copy"]:
         assert stage in keys
     for mart in ["dim_source_file", "dim_report", "fct_applications", "fct_review_litigation",

@@ -120,9 +120,9 @@ def test_killed_run_leaves_serving_copy_and_next_run_completes(tmp_path):
     )
     # kill it in the middle: once the new reports are parsed and dbt is running
     deadline = time.monotonic() + 120
-    stage = warehouse.with_name("w.stage") / "parsed_outcomes.parquet"
-    mtime0 = stage.stat().st_mtime
-    while time.monotonic() < deadline and (not stage.exists() or stage.stat().st_mtime == mtime0):
+    commits = warehouse.with_name("w.shards") / "_commits"
+    before_commits = len(list(commits.rglob("*.json")))
+    while time.monotonic() < deadline and len(list(commits.rglob("*.json"))) == before_commits:
         time.sleep(0.2)
     time.sleep(4)
     os.killpg(proc.pid, signal.SIGKILL)
