@@ -49,6 +49,7 @@ def run_pipeline(landing: Path, warehouse: Path, *, quiet: bool = False, log_lev
     ensure_dbt_manifest()
 
     from dagster_project.definitions import defs
+    from dagster_project.defs.automation import parse_run_tags
     from dagster_project.settings import executor_name, shard_storage_options, shard_url_for
 
     instance = _instance(dagster_home)
@@ -57,11 +58,7 @@ def run_pipeline(landing: Path, warehouse: Path, *, quiet: bool = False, log_lev
     log_path.parent.mkdir(parents=True, exist_ok=True)
     selected = set(asset_selection) if asset_selection is not None else None
     parse_key = dg_asset_key(["stage", "parsed_facts"])
-    tags = {}
-    if selected is None or parse_key in selected:
-        keys = job.partitions_def.get_partition_keys()
-        # every parse partition in this one run (a single-run backfill); the executor runs them as steps
-        tags = {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}
+    tags = parse_run_tags() if selected is None or parse_key in selected else {}
     # explicit paths: the definitions may have been loaded earlier with other env values
     run_config = {
         "loggers": {"console": {"config": {"log_level": log_level}}},
@@ -76,7 +73,7 @@ def run_pipeline(landing: Path, warehouse: Path, *, quiet: bool = False, log_lev
             if log_level in ("WARNING", "ERROR"):
                 # dbt's progress lines go to the log file; Dagster warnings and errors still reach stderr
                 stack.enter_context(contextlib.redirect_stdout(log))
-            if executor_name() == "in_process":
+            if executor_name() != "multiprocess":
                 result = job.execute_in_process(instance=instance, raise_on_error=False,
                                                 asset_selection=asset_selection, run_config=run_config, tags=tags)
             else:

@@ -7,13 +7,43 @@ import os
 
 import dagster as dg
 
+from dagster_project.defs.executors import parse_executor, refresh_executor
 from dagster_project.settings import landing_dir
 from ingest.discovery import walk_landing
 
 refresh_job = dg.define_asset_job(
     "ogi_refresh",
     selection=dg.AssetSelection.all(),
+    executor_def=refresh_executor(),
     description="Discover, decode, parse, load, build the marts, validate the rules and publish the serving copy.",
+)
+
+# The same graph as three jobs, for a cluster (deploy/): discovery and the marts build run where the
+# warehouse file is, the parse partitions wherever the executor puts them (Kubernetes jobs, Celery
+# workers), sharing only the landing volume and the shard store. Each job starts the next when it
+# succeeds (the sensors below).
+_DISCOVERY = dg.AssetSelection.assets(dg.AssetKey(["raw", "landed_files"]))
+_PARSE = dg.AssetSelection.assets(dg.AssetKey(["stage", "parsed_facts"]))
+
+discover_job = dg.define_asset_job(
+    "ogi_discover",
+    selection=_DISCOVERY,
+    executor_def=dg.in_process_executor,
+    description="Discovery only: scan the landing directory into raw.landed_files and the shard store's landing scan.",
+)
+parse_job = dg.define_asset_job(
+    "ogi_parse",
+    selection=_PARSE,
+    executor_def=parse_executor(),
+    description="The parse partitions only (OGI_EXECUTOR: multiprocess, k8s or celery run them in parallel); reads "
+    "the landing scan and writes committed shards to the shard store; opens no warehouse.",
+)
+marts_job = dg.define_asset_job(
+    "ogi_marts",
+    selection=dg.AssetSelection.all() - _DISCOVERY - _PARSE,
+    executor_def=dg.in_process_executor,
+    description="After the parse: load the shards into the raw tables, build the marts, validate the rules and "
+    "publish the serving copy: one job on the warehouse's machine.",
 )
 
 # Departments report by 31 January, governments by 31 March (条例 2019 art. 49).
@@ -58,3 +88,33 @@ def landing_directory_sensor(context: dg.SensorEvaluationContext):
         return dg.SkipReason("no change in the landing directory")
     context.update_cursor(fingerprint)
     return dg.RunRequest(run_key=fingerprint)
+
+
+def parse_run_tags() -> dict[str, str]:
+    """Every parse partition in one run (a single-run backfill): the executor runs them as steps."""
+    from dagster_project.defs.ingest_assets import PARSE_PARTITIONS
+
+    keys = PARSE_PARTITIONS.get_partition_keys()
+    return {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[discover_job],
+    request_job=parse_job,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    description="Cluster chain: when ogi_discover succeeds, parse every partition (ogi_parse).",
+)
+def parse_after_discovery(context: dg.RunStatusSensorContext):
+    return dg.RunRequest(run_key=context.dagster_run.run_id, tags=parse_run_tags())
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[parse_job],
+    request_job=marts_job,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    description="Cluster chain: when ogi_parse succeeds, load the shards and build the marts (ogi_marts).",
+)
+def build_marts_after_parse(context: dg.RunStatusSensorContext):
+    return dg.RunRequest(run_key=context.dagster_run.run_id)

@@ -51,8 +51,8 @@ def _parse_steps(proc: subprocess.CompletedProcess) -> list[str]:
 def corpus(tmp_path_factory) -> Path:
     """Every format the generator writes (text layouts, HTML, DOCX, PDF), and corrected republications."""
     landing = tmp_path_factory.mktemp("partitioned") / "landing"
-    generate_formats_corpus(landing / "formats", 40, seed=1401)
-    generate_corpus(landing / "text", 60, seed=1402, republish_rate=0.2, inject_error_rate=0.1)
+    generate_formats_corpus(landing / "formats", 25, seed=1401)
+    generate_corpus(landing / "text", 40, seed=1402, republish_rate=0.2, inject_error_rate=0.1)
     for truth in landing.rglob("truth.jsonl"):
         truth.unlink()
     return landing
@@ -98,17 +98,41 @@ def test_sample_data_multiprocess_over_8_partitions_matches_in_process(tmp_path)
     _assert_identical(in_process, multiprocess)
 
 
-def test_generated_corpus_multiprocess_on_object_storage_matches_in_process(corpus, corpus_in_process, s3_server,
-                                                                           tmp_path):
+# The cluster layout (deploy/): discovery, then the parse partitions as their own job on the parallel
+# executor, then the marts build as one job; each job launched the way the chaining sensors launch it.
+_THREE_JOBS = textwrap.dedent("""
+    import sys, tempfile
+    import dagster as dg
+    from dagster_project import definitions
+    from dagster_project.defs.automation import parse_run_tags
+    landing, warehouse, url, options = sys.argv[1:5]
+    config = {"resources": {"paths": {"config": {"landing_dir": landing, "warehouse": warehouse}},
+                            "shards": {"config": {"url": url, "storage_options": options}}}}
+    with tempfile.TemporaryDirectory() as home, dg.DagsterInstance.local_temp(home) as instance:
+        for job, tags in ((definitions.ogi_discover_job, {}), (definitions.ogi_parse_job, parse_run_tags()),
+                          (definitions.ogi_marts_job, {})):
+            with dg.execute_job(dg.reconstructable(job), instance=instance, run_config=config, tags=tags) as result:
+                assert result.success, job.__name__
+                steps = [s.step_key for s in instance.get_run_step_stats(result.run_id)]
+                print(job.__name__, result.dagster_run.job_name, " ".join(sorted(steps)))
+""")
+
+
+def test_generated_corpus_as_three_jobs_multiprocess_on_object_storage_matches_in_process(
+        corpus, corpus_in_process, s3_server, tmp_path):
     warehouse = tmp_path / "w.duckdb"
     url = "s3://ogi-shards/multiprocess"
-    _ogi_run(corpus, warehouse, OGI_EXECUTOR="multiprocess", OGI_WORKERS="2", OGI_SHARD_URL=url,
-             OGI_SHARD_STORAGE_OPTIONS=json.dumps(s3_server))
+    env = {**os.environ, "OGI_EXECUTOR": "multiprocess", "OGI_WORKERS": "2", "OGI_PARSE_PARTITIONS": str(PARTITIONS)}
+    proc = subprocess.run([sys.executable, "-c", _THREE_JOBS, str(corpus), str(warehouse), url, json.dumps(s3_server)],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=900, env=env)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    parse_line = next(line for line in proc.stdout.splitlines() if line.startswith("ogi_parse_job"))
+    assert parse_line.count("parse_partition_op[") == PARTITIONS
     store = ShardStore(url, s3_server)
     assert {c.partition for c in store.commits()} == set(partition_keys(PARTITIONS))
     assert not warehouse.with_name("w.shards").exists()  # nothing written beside the warehouse
     _assert_identical(corpus_in_process, warehouse)
-    # a second run finds every partition complete: no parse step, and nothing changes
+    # a whole-graph run on the same store finds every partition complete: no parse step, nothing changes
     proc = _ogi_run(corpus, warehouse, OGI_EXECUTOR="multiprocess", OGI_WORKERS="2", OGI_SHARD_URL=url,
                     OGI_SHARD_STORAGE_OPTIONS=json.dumps(s3_server))
     assert _parse_steps(proc) == []
