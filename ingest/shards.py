@@ -63,8 +63,9 @@ def bucket_of(key: str) -> tuple[int, int]:
 
 def bucket_expr(sha: pl.Expr, count: int) -> pl.Expr:
     """The bucket of a content: its sha256 read as a number, modulo the bucket count. Uniform (a hash)
-    and stable (the content's own key): a file always lands in the same partition."""
-    return sha.str.slice(0, 12).str.to_integer(base=16) % count
+    and stable (the content's own key): a file always lands in the same partition. The placeholder key
+    of a file discovery could not hash (``unread:…``) is not hex: those few go to bucket 0."""
+    return sha.str.slice(0, 12).str.to_integer(base=16, strict=False).fill_null(0) % count
 
 
 def new_generation() -> str:

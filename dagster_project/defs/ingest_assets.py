@@ -123,6 +123,9 @@ def partitions_with_work(context: dg.OpExecutionContext, shards: ShardStorage):
 
 
 @dg.op(
+    # a transient failure (an object store's hiccup, a lost step pod) is retried; a retry first removes
+    # what the failed attempt left uncommitted, then redoes the bucket
+    retry_policy=dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL),
     description="Read, decode (front ends, OCR) and parse one hash bucket of the contents (or, in-process, every "
     "bucket of the run); writes the facts as Parquet shards and commits each bucket (ingest.parse_stage).",
 )

@@ -177,6 +177,7 @@ def test_a_second_run_waits_for_the_first(tmp_path):
 @pytest.mark.parametrize("edit", ["parser", "schema"])
 def test_parser_version_change_reparses(tmp_path, monkeypatch, edit):
     import ingest
+    import ingest.parse_stage
     import ingest.pipeline
 
     landing = tmp_path / "landing"
@@ -187,7 +188,7 @@ def test_parser_version_change_reparses(tmp_path, monkeypatch, edit):
     assert run_pipeline(landing, warehouse, quiet=True)
     assert _count(warehouse, "select count(*) from raw.parse_history") == 3  # nothing new: nothing re-read
     new_version = ingest.PARSER_VERSION + (".next" if edit == "parser" else "+schema.edited")
-    for module in (ingest, ingest.pipeline):
+    for module in (ingest, ingest.pipeline, ingest.parse_stage):
         monkeypatch.setattr(module, "PARSER_VERSION", new_version, raising=False)
     import dagster_project.defs.ingest_assets as assets
 
