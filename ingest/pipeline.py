@@ -232,7 +232,7 @@ def _from_lines(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.Dat
         .agg("text")
         .select("doc_id", pl.col("text").list.join("\n"))  # faster than str.join inside the aggregation
     )
-    meta = metadata_frame(texts)
+    meta = metadata_frame(texts, lines)
     mentions = texts.select(
         "doc_id",
         (
