@@ -44,8 +44,7 @@ def build(docs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     structured = docs.filter(fmt.is_in(list(BLOCK_FORMATS)))
     if structured.is_empty():
         return lines, grid
-    parsed = [(doc_id, _rows.loads(text or "[]")) for doc_id, text in structured.select("doc_id", "text").iter_rows()]
-    s_lines, s_grid = _rows.frames(parsed)
+    s_lines, s_grid = _rows.frames_from_json(structured.select("doc_id", "text").rows())
     lines = pl.concat([lines, s_lines.select(lines.columns)])
     grid = pl.concat([grid, s_grid.with_columns(pl.lit(False).alias("plain_text")).select(grid.columns)])
     return lines, grid
