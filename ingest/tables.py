@@ -236,6 +236,8 @@ def _blank_value_copies(grid: pl.DataFrame) -> pl.DataFrame:
     if "span_copy" not in grid.columns:
         return grid.with_columns(pl.lit(False).alias("span_copy"))
     copy = pl.col("span_copy").fill_null(False)
+    if not grid["span_copy"].fill_null(False).any():
+        return grid.with_columns(copy.alias("span_copy"))  # no merged cell in the batch (text formats)
     value_copy = copy & (pl.col("cell_state") != "text")
     return grid.with_columns(
         copy.alias("span_copy"),
@@ -361,7 +363,9 @@ def _logical_rows(grid: pl.DataFrame) -> pl.DataFrame:
     in_t2 = pl.col("t2_area") & ~in_t3 & ~in_t4
     in_table = in_t2 | in_t3 | in_t4
     # text copies inside a table are dropped: the label or header they copy is already in the row
-    grid = grid.filter(~(in_table & pl.col("span_copy") & (pl.col("cell_state") == "text")))
+    # (no copy in the batch: no filter, which would copy every column of the grid)
+    if grid["span_copy"].any():
+        grid = grid.filter(~(in_table & pl.col("span_copy") & (pl.col("cell_state") == "text")))
     # The grid is in reading order and every step below is a running sum or a fill along it: no
     # window over lines or rows (they cost more than the rest of the regrouping together).
     text = pl.col("cell_state") == "text"

@@ -96,6 +96,12 @@ def read_structured(fmt: str, data: bytes) -> tuple[str | None, str | None, str 
 _OCR_IN_LOCATOR = r", ocr (\d\.\d+)"
 
 
+def any_ocr_locator(locators: pl.Series) -> bool:
+    """Whether any locator may carry a recognition confidence (every one that does holds ", ocr "):
+    most batches have none, and a literal scan is far cheaper than the pattern's."""
+    return bool(locators.str.contains(", ocr ", literal=True).any())
+
+
 def ocr_confidence_expr(locator: str = "locator") -> pl.Expr:
     """The recognition confidence a cell's locator carries (``, ocr 0.87``); NULL for printed text."""
     return pl.col(locator).str.extract(_OCR_IN_LOCATOR, 1).cast(pl.Float64)
@@ -105,7 +111,10 @@ def text_sources(docs: pl.DataFrame, grid: pl.DataFrame) -> pl.DataFrame:
     """doc_id -> text_source: 'ocr' (every line recognised from images), 'text_layer+ocr' (a PDF with
     both), 'text_layer' (a PDF's own text), 'converted' (legacy Office through LibreOffice) or 'text'
     (txt, md, html, docx: the document's characters themselves)."""
-    # blank cells carry no score: only what was read counts
+    # blank cells carry no score: only what was read counts. No OCR locator (and none missing, which
+    # would make a document's "all" true): every document is False, as the left join's nulls filled
+    if not any_ocr_locator(grid["locator"]) and grid["locator"].null_count() == 0:
+        grid = grid.clear()
     per_doc = grid.filter(pl.col("raw_text").fill_null("") != "").group_by("doc_id").agg(
         pl.col("locator").str.contains(_OCR_IN_LOCATOR).any().alias("any_ocr"),
         pl.col("locator").str.contains(_OCR_IN_LOCATOR).all().alias("all_ocr"),
@@ -136,6 +145,8 @@ def ocr_warnings(cells: pl.DataFrame) -> pl.DataFrame:
     from ingest.frontends.ocr import MIN_CONFIDENCE
 
     conf = ocr_confidence_expr()
+    if not any_ocr_locator(cells["locator"]):
+        cells = cells.clear()  # no confidence anywhere: nothing is below it
     return cells.filter(conf < MIN_CONFIDENCE).select(
         "doc_id",
         "table_id",
