@@ -239,9 +239,16 @@ def metadata_frame(texts: pl.DataFrame, lines: pl.DataFrame | None = None) -> pl
         _clean_expr(pl.col("text").str.slice(0, _BODY_CHARS)).alias("body"),
         _clean_expr(pl.col("text").str.slice(-_TAIL_CHARS)).alias("tail"),
     ).join(heads, on="doc_id", how="left", maintain_order="left")
+    # two yes/no patterns of the opening over the whole batch at once (no look-around, no \s or \d:
+    # Rust's regexes find a match exactly where Python's do)
+    opening = pl.col("body").str.slice(0, _OPENING_CHARS)
+    parts = parts.with_columns(
+        opening.str.contains(_REPORT_PREAMBLE_RE.pattern).alias("preamble"),
+        opening.str.contains(_REGULATION_RE.pattern).alias("regulation"),
+    )
     rows = []
-    for doc_id, body, tail, head in parts.iter_rows():
-        meta = _metadata(head or "", body, tail or "")
+    for doc_id, body, tail, head, preamble, regulation in parts.iter_rows():
+        meta = _metadata(head or "", body, tail or "", preamble, regulation)
         rows.append((doc_id, *(getattr(meta, name) for name in _META_SCHEMA)))
     schema = {"doc_id": texts.schema["doc_id"], **_META_SCHEMA}
     return pl.DataFrame(rows, schema=schema, orient="row")
@@ -314,7 +321,10 @@ _PUBLISHER_LABEL_RE = re.compile(r"^(?:发布机构|发文机构|发文机关|�
 
 def _header_agency(head_lines: list[str]) -> str | None:
     # a publisher field on no line of the head is on none of them (the pattern never crosses a line)
-    publisher_fields = _PUBLISHER_RE.search("\n".join(head_lines)) is not None
+    head = "\n".join(head_lines)
+    publisher_fields = _PUBLISHER_RE.search(head) is not None
+    if not publisher_fields and head.count("|") < 4:
+        return None  # nor a header table: two lines of three cells each
     for line, below in zip(head_lines, [*head_lines[1:], ""], strict=True):
         # a header table: labels on one row, their values in the same columns of the next
         if line.count("|") >= 2 and below.count("|") >= 2:
@@ -393,8 +403,11 @@ def _opening_agency(opening: str) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _metadata(head: str, body: str, tail: str = "") -> ReportMeta:
-    """Metadata from the cleaned opening lines (``head``) and the cleaned start of the text (``body``)."""
+def _metadata(head: str, body: str, tail: str = "", preamble: bool | None = None,
+              regulation: bool | None = None) -> ReportMeta:
+    """Metadata from the cleaned opening lines (``head``) and the cleaned start of the text (``body``).
+    ``preamble`` and ``regulation``: whether the opening holds ``_REPORT_PREAMBLE_RE`` and
+    ``_REGULATION_RE`` when already known (``metadata_frame`` reads them for the whole batch)."""
     head_lines = head.split("\n")
     # the title is looked for in the first lines only (and the line after the last of them)
     compact = [_compact(ln) for ln in head_lines[: _TITLE_LINES + 1]]
@@ -460,8 +473,8 @@ def _metadata(head: str, body: str, tail: str = "") -> ReportMeta:
         publication_date=published,
         has_report_title=title is not None and not is_notice,
         document_kind=kind,
-        cites_regulation=bool(_REGULATION_RE.search(opening)),
-        has_report_preamble=bool(_REPORT_PREAMBLE_RE.search(opening)),
+        cites_regulation=bool(_REGULATION_RE.search(opening)) if regulation is None else regulation,
+        has_report_preamble=bool(_REPORT_PREAMBLE_RE.search(opening)) if preamble is None else preamble,
         agency_canonical_name=place.canonical_name,
         province=place.province,
         city=place.city,
