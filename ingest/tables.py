@@ -77,11 +77,12 @@ def map_tables(grid: pl.DataFrame) -> TableResult:
     in_order = (pl.col(LINE).diff() > 0) | ((pl.col(LINE).diff() == 0) & (pl.col("cell_idx").diff() > 0))
     if not grid.select(in_order.slice(1).all()).item():
         grid = grid.sort(LINE, "cell_idx")
+    grid = _in_reading_order(grid)
     grid = _cell_meanings(grid, vocab)
     grid = _blank_value_copies(grid)
     grid = _label_keys(grid)
-    grid = _assign_sections(grid, vocab)
-    grid = _logical_rows(grid)
+    grid = _in_reading_order(_assign_sections(grid, vocab))
+    grid = _in_reading_order(_logical_rows(grid))
 
     t2_cells, t2_warn, t2_versions = _map_t2(grid, vocab)
     t3_cells, t3_warn, t3_versions = _map_t3(grid)
@@ -190,6 +191,13 @@ def _tables_seen(grid: pl.DataFrame, cells: pl.DataFrame, warnings: pl.DataFrame
     return tables_seen, unread
 
 
+def _in_reading_order(grid: pl.DataFrame) -> pl.DataFrame:
+    """Flag the line key and the document as sorted, which they are (the grid is in reading order,
+    and lines are numbered by document): Polars then groups and windows over them by slices of the
+    sorted column instead of hashing every row."""
+    return grid.with_columns(pl.col(LINE).set_sorted(), pl.col("doc_id").set_sorted())
+
+
 def _per_line(cells: pl.DataFrame, *aggs: pl.Expr) -> pl.DataFrame:
     """One row per line, in reading order, with the line's doc_id and line_no and ``aggs``."""
     return cells.group_by(LINE, maintain_order=True).agg(pl.col("doc_id", "line_no").first(), *aggs)
@@ -270,6 +278,7 @@ def _assign_sections(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]) -> pl.D
         # collected as a list and joined after: much faster than str.join inside the aggregation
         pl.col("norm").alias("line_norm"),
     ).with_columns(pl.col("line_norm").list.join(""))
+    first = _in_reading_order(first)  # one row a line, in the grid's order
     headings = dict(zip(vocab["headings"]["norm"], vocab["headings"]["section"], strict=True))
     # a report that numbers its parts its own way (三、政府信息公开行政复议、行政诉讼情况 where the template
     # says 四、) or not at all: the heading without its list marker
