@@ -47,6 +47,12 @@ def build(docs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     s_lines, s_grid = _rows.frames_from_json(structured.select("doc_id", "text").rows())
     lines = pl.concat([lines, s_lines.select(lines.columns)])
     grid = pl.concat([grid, s_grid.with_columns(pl.lit(False).alias("plain_text")).select(grid.columns)])
+    if not lines["doc_id"].is_sorted():
+        # a batch of several formats: the documents in their batch order again, each one's lines
+        # and cells in theirs (the mapper reads the grid in that order, and the line extractors group
+        # by document over slices of the sorted column)
+        lines = lines.sort("doc_id", maintain_order=True)
+        grid = grid.sort("doc_id", maintain_order=True)
     return lines, grid
 
 
