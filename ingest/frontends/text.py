@@ -95,7 +95,11 @@ def cells_frame(lines: pl.DataFrame) -> pl.DataFrame:
     para = text_of("para")
     lines = lines.with_columns(
         ((para.str.len_chars() <= 80) & para.str.contains(_LIST_MARKER_AFTER_SPACE_RE)).alias("_two_labels"),
-        short("spaced").str.strip_chars().str.extract_groups(_SPACED_ROW_RE).alias("_spaced"),
+    )
+    # the few spaced rows are split apart from the others and put back in their places
+    spaced_at = (lines["kind"] == "spaced").arg_true()
+    spaced = pl.repeat(None, lines.height, dtype=pl.String, eager=True).scatter(
+        spaced_at, _spaced_cells(lines["text"].gather(spaced_at).str.slice(0, MAX_LINE_CHARS).str.strip_chars())
     )
     two_labels = pl.col("_two_labels")
     # Each kind's cells joined by tabs, then one split: only a tab line holds a tab (the kind says so),
@@ -112,7 +116,7 @@ def cells_frame(lines: pl.DataFrame) -> pl.DataFrame:
         .then(short("pipe").str.strip_chars().str.strip_prefix("|").str.strip_suffix("|")
               .str.replace_all("|", "\t", literal=True))
         .when(pl.col("kind") == "spaced")
-        .then(_spaced_cells(lines))
+        .then(spaced)
         .otherwise(pl.col("text"))
     )
     parts = joined.str.split("\t")
@@ -130,15 +134,15 @@ def cells_frame(lines: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _spaced_cells(lines: pl.DataFrame) -> pl.Series:
-    """A whitespace-separated row (its ``_SPACED_ROW_RE`` groups in ``_spaced``) -> "label\tvalue..."
-    (no label cell when none is printed): the cells joined by tabs, which none of them holds (the
-    label has none, a value is a token). Each step once, as a column: the capture groups of the
-    pattern are costly, and an eager expression is computed again at every use."""
-    groups = pl.col("_spaced").struct
-    parts = lines.select(
-        groups.field("label").str.strip_chars().alias("label"),
-        groups.field("values").str.extract_all(_VALUE_TOKEN).list.join("\t").alias("values"),
+def _spaced_cells(rows: pl.Series) -> pl.Series:
+    """Whitespace-separated rows -> "label\tvalue\tvalue..." (no label cell when none is printed): the
+    cells joined by tabs, which none of them holds (the label has none, a value is a token). Each
+    step once, as a column: the pattern's capture groups are costly, and an eager expression is
+    computed again at every use."""
+    groups = rows.to_frame("row").select(pl.col("row").str.extract_groups(_SPACED_ROW_RE).alias("g"))
+    parts = groups.select(
+        pl.col("g").struct.field("label").str.strip_chars().alias("label"),
+        pl.col("g").struct.field("values").str.extract_all(_VALUE_TOKEN).list.join("\t").alias("values"),
     )
     label, values = pl.col("label"), pl.col("values")
     # a group label and its first row on one line (三、本年度办理结果 (一)予以公开 2 ...): split before a
