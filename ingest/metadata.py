@@ -275,6 +275,8 @@ def _find_title(compact: list[str]) -> _Title | None:
         if not line or line.startswith(_SENTENCE_START):
             continue
         line = line[:90]
+        if "信息公开" not in line:
+            continue  # a keyword match that starts on this line holds 信息公开 on this line (no break in it)
         joined = line + "\n" + compact[i + 1][:40] if i + 1 < len(compact) and len(line) <= 50 else line
         m = _TITLE_KEYWORD_RE.search(joined)
         if m is None or m.start() >= len(line) or m.start() > 60:

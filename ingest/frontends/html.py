@@ -164,8 +164,9 @@ class _Walker:
             cells = []
             for c, cell in enumerate(_own_cells(tr), start=1):
                 attrs = cell.attributes  # a new dict at every call: read once a cell
-                cells.append((_cell_text(cell), _span(attrs.get("colspan")), _span(attrs.get("rowspan")),
-                              f"table {t}, row {r}, cell {c}"))
+                colspan, rowspan = attrs.get("colspan"), attrs.get("rowspan")
+                cells.append((_cell_text(cell), 1 if colspan is None else _span(colspan),
+                              1 if rowspan is None else _span(rowspan), f"table {t}, row {r}, cell {c}"))
             rows.append(cells)
         for texts, locs, copies in expand(rows):
             if any(x.strip() and x.strip() != "\xa0" for x in texts):
