@@ -204,12 +204,22 @@ def extract_metadata(text: str) -> ReportMeta:
     return _metadata(head, _clean(text[:_BODY_CHARS]), _clean(text[-_TAIL_CHARS:]))
 
 
-def metadata_frame(texts: pl.DataFrame) -> pl.DataFrame:
+def metadata_frame(texts: pl.DataFrame, lines: pl.DataFrame | None = None) -> pl.DataFrame:
     """texts(doc_id, text) -> doc_id and the ``ReportMeta`` fields, one row per document: the same as
-    ``extract_metadata`` on each text, with the head and body built over the whole batch."""
+    ``extract_metadata`` on each text, with the head and body built over the whole batch. ``lines``
+    (doc_id, text in order; each text the "\n"-join of its document's lines), when given, are where
+    the head is read: only the opening lines are split and cleaned, not the whole text."""
     texts = texts.select("doc_id", pl.col("text").fill_null(""))
+    if lines is None:
+        opening = texts
+    else:
+        # a line that is not blank holds at least one line of the head: those after the _HEAD_LINES-th
+        # such line of their document hold none
+        filled = lines.select("doc_id", pl.col("text").fill_null(""))
+        not_blank = (pl.col("text").str.strip_chars(PY_WHITESPACE) != "").cast(pl.Int32)
+        opening = filled.filter((not_blank.cum_sum() - not_blank).over("doc_id") < _HEAD_LINES)
     heads = (
-        texts.select("doc_id", pl.col("text").str.split("\n").alias("line"))
+        opening.select("doc_id", pl.col("text").str.split("\n").alias("line"))
         .explode("line")
         .with_columns(pl.col("line").str.strip_chars(PY_WHITESPACE))
         .filter(pl.col("line") != "")
@@ -229,9 +239,16 @@ def metadata_frame(texts: pl.DataFrame) -> pl.DataFrame:
         _clean_expr(pl.col("text").str.slice(0, _BODY_CHARS)).alias("body"),
         _clean_expr(pl.col("text").str.slice(-_TAIL_CHARS)).alias("tail"),
     ).join(heads, on="doc_id", how="left", maintain_order="left")
+    # two yes/no patterns of the opening over the whole batch at once (no look-around, no \s or \d:
+    # Rust's regexes find a match exactly where Python's do)
+    opening = pl.col("body").str.slice(0, _OPENING_CHARS)
+    parts = parts.with_columns(
+        opening.str.contains(_REPORT_PREAMBLE_RE.pattern).alias("preamble"),
+        opening.str.contains(_REGULATION_RE.pattern).alias("regulation"),
+    )
     rows = []
-    for doc_id, body, tail, head in parts.iter_rows():
-        meta = _metadata(head or "", body, tail or "")
+    for doc_id, body, tail, head, preamble, regulation in parts.iter_rows():
+        meta = _metadata(head or "", body, tail or "", preamble, regulation)
         rows.append((doc_id, *(getattr(meta, name) for name in _META_SCHEMA)))
     schema = {"doc_id": texts.schema["doc_id"], **_META_SCHEMA}
     return pl.DataFrame(rows, schema=schema, orient="row")
@@ -258,6 +275,8 @@ def _find_title(compact: list[str]) -> _Title | None:
         if not line or line.startswith(_SENTENCE_START):
             continue
         line = line[:90]
+        if "信息公开" not in line:
+            continue  # a keyword match that starts on this line holds 信息公开 on this line (no break in it)
         joined = line + "\n" + compact[i + 1][:40] if i + 1 < len(compact) and len(line) <= 50 else line
         m = _TITLE_KEYWORD_RE.search(joined)
         if m is None or m.start() >= len(line) or m.start() > 60:
@@ -303,17 +322,22 @@ _PUBLISHER_LABEL_RE = re.compile(r"^(?:发布机构|发文机构|发文机关|�
 
 
 def _header_agency(head_lines: list[str]) -> str | None:
+    # a publisher field on no line of the head is on none of them (the pattern never crosses a line)
+    head = "\n".join(head_lines)
+    publisher_fields = _PUBLISHER_RE.search(head) is not None
+    if not publisher_fields and head.count("|") < 4:
+        return None  # nor a header table: two lines of three cells each
     for line, below in zip(head_lines, [*head_lines[1:], ""], strict=True):
         # a header table: labels on one row, their values in the same columns of the next
-        labels = [_WS_RE.sub("", c) for c in line.split("|")]
-        if len(labels) >= 3 and below.count("|") >= 2:
+        if line.count("|") >= 2 and below.count("|") >= 2:
+            labels = [_WS_RE.sub("", c) for c in line.split("|")]
             values = [c.strip() for c in below.split("|")]
             for k, label in enumerate(labels):
                 if _PUBLISHER_LABEL_RE.match(label) and len(values) == len(labels):
                     value = _strip_agency(values[k])
                     if _looks_like_agency(value):
                         return value
-        for m in _PUBLISHER_RE.finditer(line):
+        for m in _PUBLISHER_RE.finditer(line) if publisher_fields else ():
             value = m.group(1)
             nxt = _NEXT_FIELD_RE.search(value)
             value = _strip_agency(value[: nxt.start()] if nxt else value)
@@ -332,36 +356,63 @@ def _clean_office(name: str) -> str:
 
 
 def _signature_agency(text: str) -> str | None:
-    for m in _SIGNATURE_RE.finditer(text):
+    if "日" not in text:
+        return None
+    for m in _SIGNATURE_AFTER_BREAK_RE.finditer("\n" + text):
         name = _clean_office(_strip_agency(m.group(1)))
         if _looks_like_agency(name):
             return name
     return None
 
 
+def _after_break(pattern: re.Pattern) -> re.Pattern:
+    """``(?:^|[。\n])X`` as ``[。\n]X``, to be run on the text after a "\n": the same matches in the same
+    order (no X looks behind its start), but Python's engine skips to the break characters instead of
+    trying every position (the ``^`` alternative defeats its first-character scan)."""
+    head = re.match(r"\(\?:\^\|(\[[^\]]*\]|\\n)\)", pattern.pattern)
+    assert head is not None and r"\n" in head.group(1), pattern.pattern
+    return re.compile(head.group(1) + pattern.pattern[head.end():])
+
+
+# (pattern, source, words every match holds: one of each group, whether it runs on "\n" + the text as
+# ``_after_break`` gives it). A text without the words is not scanned: a scan costs far more.
+_OPENING_PATTERNS = (
+    (_COMPILED_BY_RE, "compiled_by", (("由",),), False),
+    (_after_break(_COMPILES_RE), "compiled_by", (("编制",),), True),
+    (_NOW_REPORTING_RE, "opening_sentence", (), False),
+    (_NOW_REPORTING_YEAR_FIRST_RE, "opening_sentence", (("信息公开",),), False),
+    (_after_break(_ACTS_ON_LAW_RE), "opening_sentence", (("根据", "依据", "按照", "依照", "贯彻"),), True),
+    (_after_break(_FIRST_PARA_RE), "first_paragraph", (("年",),), True),
+    (_after_break(_LEVEL_SUBJECT_RE), "first_paragraph", (), True),
+    (_CONTACT_RE, "contact", (("请",),), False),
+    (_WEBSITE_RE, "contact", (("可",), ("网",)), False),
+)
+
+
+_SIGNATURE_AFTER_BREAK_RE = _after_break(_SIGNATURE_RE)
+# every statistics-period match holds one of these
+_PERIOD_WORDS = ("统计", "计算", "所列数据", "截止", "截至")
+
+
 def _opening_agency(opening: str) -> tuple[str | None, str | None]:
-    for pattern, source in (
-        (_COMPILED_BY_RE, "compiled_by"),
-        (_COMPILES_RE, "compiled_by"),
-        (_NOW_REPORTING_RE, "opening_sentence"),
-        (_NOW_REPORTING_YEAR_FIRST_RE, "opening_sentence"),
-        (_ACTS_ON_LAW_RE, "opening_sentence"),
-        (_FIRST_PARA_RE, "first_paragraph"),
-        (_LEVEL_SUBJECT_RE, "first_paragraph"),
-        (_CONTACT_RE, "contact"),
-        (_WEBSITE_RE, "contact"),
-    ):
-        for m in pattern.finditer(opening):
+    for pattern, source, needs, after_break in _OPENING_PATTERNS:
+        if not all(any(word in opening for word in group) for group in needs):
+            continue
+        for m in pattern.finditer("\n" + opening if after_break else opening):
             name = _clean_office(_strip_agency(m.group(1)))
             if _looks_like_agency(name):
                 return name, source
     return None, None
 
 
-def _metadata(head: str, body: str, tail: str = "") -> ReportMeta:
-    """Metadata from the cleaned opening lines (``head``) and the cleaned start of the text (``body``)."""
+def _metadata(head: str, body: str, tail: str = "", preamble: bool | None = None,
+              regulation: bool | None = None) -> ReportMeta:
+    """Metadata from the cleaned opening lines (``head``) and the cleaned start of the text (``body``).
+    ``preamble`` and ``regulation``: whether the opening holds ``_REPORT_PREAMBLE_RE`` and
+    ``_REGULATION_RE`` when already known (``metadata_frame`` reads them for the whole batch)."""
     head_lines = head.split("\n")
-    compact = [_compact(ln) for ln in head_lines]
+    # the title is looked for in the first lines only (and the line after the last of them)
+    compact = [_compact(ln) for ln in head_lines[: _TITLE_LINES + 1]]
     title = _find_title(compact)
     is_notice = bool(title and title.is_notice)
     opening = body[:_OPENING_CHARS]
@@ -384,7 +435,7 @@ def _metadata(head: str, body: str, tail: str = "") -> ReportMeta:
 
     year, year_source = (title.year, "title") if title and title.year else (None, None)
     if year is None:
-        period = _PERIOD_RE.search(body)
+        period = _PERIOD_RE.search(body) if any(w in body for w in _PERIOD_WORDS) else None
         if period:
             year, year_source = int(next(g for g in period.groups() if g)), "statistics_period"
     if year is None:
@@ -424,8 +475,8 @@ def _metadata(head: str, body: str, tail: str = "") -> ReportMeta:
         publication_date=published,
         has_report_title=title is not None and not is_notice,
         document_kind=kind,
-        cites_regulation=bool(_REGULATION_RE.search(opening)),
-        has_report_preamble=bool(_REPORT_PREAMBLE_RE.search(opening)),
+        cites_regulation=bool(_REGULATION_RE.search(opening)) if regulation is None else regulation,
+        has_report_preamble=bool(_REPORT_PREAMBLE_RE.search(opening)) if preamble is None else preamble,
         agency_canonical_name=place.canonical_name,
         province=place.province,
         city=place.city,

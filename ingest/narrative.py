@@ -106,6 +106,16 @@ _PATTERNS.update(
         ],
     }
 )
+# Every match of every pattern of a metric holds one of its words (fees_collected: the zero phrases
+# come from the YAML, so none is assumed)
+_METRIC_WORDS: dict[str, list[str]] = {
+    "requests_received_total": ["申请"],
+    "admin_review_total": ["行政复议"],
+    "admin_litigation_total": ["诉讼"],
+    "requests_processed_total": ["办结", "答复", "回复"],
+    "consultations_total": ["咨询"],
+    "fees_waived": ["减免"],
+}
 _SECTION_CONTEXT = r"复议|诉讼"
 _PARTIAL_PERIOD_RE = r"(截至|截止|截止到|截至到)\s*(\d{1,2}月(?:\d{1,2}日)?|目前)|1\s*[-—至]\s*(\d{1,2})\s*月"
 _SECTION_HEADING_RE = r"^\s*(?:#+\s*)?(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[)）])"
@@ -191,8 +201,16 @@ def extract_narrative(lines: pl.DataFrame, sentences: pl.DataFrame | None = None
                                     & ~pl.col("sentence").str.contains("复议|诉讼|行政许可")),
     }
     for metric, patterns in _PATTERNS.items():
+        # a metric's patterns run over the sentences holding its word only (one literal scan, where
+        # each pattern's regex would read every sentence)
+        words = _METRIC_WORDS.get(metric)
+        narrowed: dict[str, pl.DataFrame] = {}
         for priority, (pattern, kind, scope) in enumerate(patterns):
-            hits = scopes[scope].filter(pl.col("sentence").str.contains(pattern))
+            if scope not in narrowed:
+                narrowed[scope] = (
+                    scopes[scope].filter(pl.col("sentence").str.contains_any(words)) if words else scopes[scope]
+                )
+            hits = narrowed[scope].filter(pl.col("sentence").str.contains(pattern))
             if hits.is_empty():
                 continue
             if kind == "zero":

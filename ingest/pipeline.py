@@ -13,7 +13,7 @@ import polars as pl
 
 from ingest import PARSER_VERSION
 from ingest.channels import channel_facts
-from ingest.frontends import build, ocr_confidence_expr, ocr_warnings, text_sources
+from ingest.frontends import any_ocr_locator, build, ocr_confidence_expr, ocr_warnings, text_sources
 from ingest.metadata import layout_markers, metadata_frame
 from ingest.narrative import extract_narrative, partial_period, sentences_frame
 from ingest.schemas import RAW_TABLES, conform, empty_frame
@@ -179,7 +179,8 @@ def parse_documents(docs: pl.DataFrame) -> ParsedBatch:
     # only the columns raw.table_cells keeps: the mapper's cells carry many working columns
     cell_columns = ["doc_id", *(c for c in RAW_TABLES["table_cells"] if c in tables.cells.columns)]
     cells = tables.cells.lazy().select(cell_columns).join(ids.lazy(), on="doc_id").collect()
-    cells = cells.with_columns(pl.lit(False).alias("is_derived"), ocr_confidence_expr().alias("ocr_confidence"))
+    confidence = ocr_confidence_expr() if any_ocr_locator(cells["locator"]) else pl.lit(None, pl.Float64)
+    cells = cells.with_columns(pl.lit(False).alias("is_derived"), confidence.alias("ocr_confidence"))
     facts = narrative.join(ids, on="doc_id")
     warnings = pl.concat([tables.warnings, _version_mismatches(kept, tables.warnings)]).join(ids, on="doc_id")
     return ParsedBatch(
@@ -219,6 +220,10 @@ def _version_mismatches(reports: pl.DataFrame, like: pl.DataFrame) -> pl.DataFra
 
 def _from_lines(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Stated figures, partial-period flags, line counts and metadata of every document."""
+    if lines["doc_id"].is_sorted():
+        # documents one after the other (``build`` gives them so): every window and grouping by
+        # document below runs over slices of the sorted column instead of hashing every line
+        lines = lines.with_columns(pl.col("doc_id").set_sorted())
     sentences = sentences_frame(lines)
     narrative = pl.concat(
         [extract_narrative(lines, sentences), channel_facts(lines, sentences)], how="vertical_relaxed"
@@ -232,7 +237,7 @@ def _from_lines(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.Dat
         .agg("text")
         .select("doc_id", pl.col("text").list.join("\n"))  # faster than str.join inside the aggregation
     )
-    meta = metadata_frame(texts)
+    meta = metadata_frame(texts, lines)
     mentions = texts.select(
         "doc_id",
         (

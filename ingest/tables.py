@@ -77,11 +77,12 @@ def map_tables(grid: pl.DataFrame) -> TableResult:
     in_order = (pl.col(LINE).diff() > 0) | ((pl.col(LINE).diff() == 0) & (pl.col("cell_idx").diff() > 0))
     if not grid.select(in_order.slice(1).all()).item():
         grid = grid.sort(LINE, "cell_idx")
+    grid = _in_reading_order(grid)
     grid = _cell_meanings(grid, vocab)
     grid = _blank_value_copies(grid)
     grid = _label_keys(grid)
-    grid = _assign_sections(grid, vocab)
-    grid = _logical_rows(grid)
+    grid = _in_reading_order(_assign_sections(grid, vocab))
+    grid = _in_reading_order(_logical_rows(grid))
 
     t2_cells, t2_warn, t2_versions = _map_t2(grid, vocab)
     t3_cells, t3_warn, t3_versions = _map_t3(grid)
@@ -190,6 +191,13 @@ def _tables_seen(grid: pl.DataFrame, cells: pl.DataFrame, warnings: pl.DataFrame
     return tables_seen, unread
 
 
+def _in_reading_order(grid: pl.DataFrame) -> pl.DataFrame:
+    """Flag the line key and the document as sorted, which they are (the grid is in reading order,
+    and lines are numbered by document): Polars then groups and windows over them by slices of the
+    sorted column instead of hashing every row."""
+    return grid.with_columns(pl.col(LINE).set_sorted(), pl.col("doc_id").set_sorted())
+
+
 def _per_line(cells: pl.DataFrame, *aggs: pl.Expr) -> pl.DataFrame:
     """One row per line, in reading order, with the line's doc_id and line_no and ``aggs``."""
     return cells.group_by(LINE, maintain_order=True).agg(pl.col("doc_id", "line_no").first(), *aggs)
@@ -236,6 +244,8 @@ def _blank_value_copies(grid: pl.DataFrame) -> pl.DataFrame:
     if "span_copy" not in grid.columns:
         return grid.with_columns(pl.lit(False).alias("span_copy"))
     copy = pl.col("span_copy").fill_null(False)
+    if not grid["span_copy"].fill_null(False).any():
+        return grid.with_columns(copy.alias("span_copy"))  # no merged cell in the batch (text formats)
     value_copy = copy & (pl.col("cell_state") != "text")
     return grid.with_columns(
         copy.alias("span_copy"),
@@ -268,6 +278,7 @@ def _assign_sections(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]) -> pl.D
         # collected as a list and joined after: much faster than str.join inside the aggregation
         pl.col("norm").alias("line_norm"),
     ).with_columns(pl.col("line_norm").list.join(""))
+    first = _in_reading_order(first)  # one row a line, in the grid's order
     headings = dict(zip(vocab["headings"]["norm"], vocab["headings"]["section"], strict=True))
     # a report that numbers its parts its own way (三、政府信息公开行政复议、行政诉讼情况 where the template
     # says 四、) or not at all: the heading without its list marker
@@ -361,7 +372,9 @@ def _logical_rows(grid: pl.DataFrame) -> pl.DataFrame:
     in_t2 = pl.col("t2_area") & ~in_t3 & ~in_t4
     in_table = in_t2 | in_t3 | in_t4
     # text copies inside a table are dropped: the label or header they copy is already in the row
-    grid = grid.filter(~(in_table & pl.col("span_copy") & (pl.col("cell_state") == "text")))
+    # (no copy in the batch: no filter, which would copy every column of the grid)
+    if grid["span_copy"].any():
+        grid = grid.filter(~(in_table & pl.col("span_copy") & (pl.col("cell_state") == "text")))
     # The grid is in reading order and every step below is a running sum or a fill along it: no
     # window over lines or rows (they cost more than the rest of the regrouping together).
     text = pl.col("cell_state") == "text"

@@ -38,7 +38,12 @@ def _words(state: str) -> list[str]:
 
 def cleaned_cell_expr(col: str = "cell_text") -> pl.Expr:
     """Cell text trimmed of every kind of whitespace, with HTML's &nbsp; treated as blank."""
-    return pl.col(col).fill_null("").map_batches(_collapse_spaces, return_dtype=pl.String).str.strip_chars()
+    # stripped first, the same result (the collapsed runs are whitespace too; "&nbsp;" holds none): most
+    # cells that print a space print it around their text only (| 0 |), and then need no rewrite
+    return (
+        pl.col(col).fill_null("").str.strip_chars().map_batches(_collapse_spaces, return_dtype=pl.String)
+        .str.strip_chars()
+    )
 
 
 _SPACE = r"[\s\u00a0\u3000]"

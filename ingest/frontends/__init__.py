@@ -44,10 +44,15 @@ def build(docs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     structured = docs.filter(fmt.is_in(list(BLOCK_FORMATS)))
     if structured.is_empty():
         return lines, grid
-    parsed = [(doc_id, _rows.loads(text or "[]")) for doc_id, text in structured.select("doc_id", "text").iter_rows()]
-    s_lines, s_grid = _rows.frames(parsed)
+    s_lines, s_grid = _rows.frames_from_json(structured.select("doc_id", "text").rows())
     lines = pl.concat([lines, s_lines.select(lines.columns)])
     grid = pl.concat([grid, s_grid.with_columns(pl.lit(False).alias("plain_text")).select(grid.columns)])
+    if not lines["doc_id"].is_sorted():
+        # a batch of several formats: the documents in their batch order again, each one's lines
+        # and cells in theirs (the mapper reads the grid in that order, and the line extractors group
+        # by document over slices of the sorted column)
+        lines = lines.sort("doc_id", maintain_order=True)
+        grid = grid.sort("doc_id", maintain_order=True)
     return lines, grid
 
 
@@ -97,6 +102,12 @@ def read_structured(fmt: str, data: bytes) -> tuple[str | None, str | None, str 
 _OCR_IN_LOCATOR = r", ocr (\d\.\d+)"
 
 
+def any_ocr_locator(locators: pl.Series) -> bool:
+    """Whether any locator may carry a recognition confidence (every one that does holds ", ocr "):
+    most batches have none, and a literal scan is far cheaper than the pattern's."""
+    return bool(locators.str.contains(", ocr ", literal=True).any())
+
+
 def ocr_confidence_expr(locator: str = "locator") -> pl.Expr:
     """The recognition confidence a cell's locator carries (``, ocr 0.87``); NULL for printed text."""
     return pl.col(locator).str.extract(_OCR_IN_LOCATOR, 1).cast(pl.Float64)
@@ -106,7 +117,10 @@ def text_sources(docs: pl.DataFrame, grid: pl.DataFrame) -> pl.DataFrame:
     """doc_id -> text_source: 'ocr' (every line recognised from images), 'text_layer+ocr' (a PDF with
     both), 'text_layer' (a PDF's own text), 'converted' (legacy Office through LibreOffice) or 'text'
     (txt, md, html, docx: the document's characters themselves)."""
-    # blank cells carry no score: only what was read counts
+    # blank cells carry no score: only what was read counts. No OCR locator (and none missing, which
+    # would make a document's "all" true): every document is False, as the left join's nulls filled
+    if not any_ocr_locator(grid["locator"]) and grid["locator"].null_count() == 0:
+        grid = grid.clear()
     per_doc = grid.filter(pl.col("raw_text").fill_null("") != "").group_by("doc_id").agg(
         pl.col("locator").str.contains(_OCR_IN_LOCATOR).any().alias("any_ocr"),
         pl.col("locator").str.contains(_OCR_IN_LOCATOR).all().alias("all_ocr"),
@@ -137,6 +151,8 @@ def ocr_warnings(cells: pl.DataFrame) -> pl.DataFrame:
     from ingest.frontends.ocr import MIN_CONFIDENCE
 
     conf = ocr_confidence_expr()
+    if not any_ocr_locator(cells["locator"]):
+        cells = cells.clear()  # no confidence anywhere: nothing is below it
     return cells.filter(conf < MIN_CONFIDENCE).select(
         "doc_id",
         "table_id",

@@ -163,8 +163,10 @@ class _Walker:
             r = len(rows) + 1
             cells = []
             for c, cell in enumerate(_own_cells(tr), start=1):
-                cells.append((_cell_text(cell), _int_attr(cell, "colspan"), _int_attr(cell, "rowspan"),
-                              f"table {t}, row {r}, cell {c}"))
+                attrs = cell.attributes  # a new dict at every call: read once a cell
+                colspan, rowspan = attrs.get("colspan"), attrs.get("rowspan")
+                cells.append((_cell_text(cell), 1 if colspan is None else _span(colspan),
+                              1 if rowspan is None else _span(rowspan), f"table {t}, row {r}, cell {c}"))
             rows.append(cells)
         for texts, locs, copies in expand(rows):
             if any(x.strip() and x.strip() != "\xa0" for x in texts):
@@ -191,6 +193,12 @@ def _own_cells(tr: LexborNode) -> list[LexborNode]:
 
 
 def _cell_text(cell: LexborNode) -> str:
+    first = cell.child
+    if first is None:
+        return ""
+    if first.next is None and first.tag == "-text":
+        # most cells: one text node
+        return " ".join((first.text_content or "").split())
     parts: list[str] = []
     stack = [(cell.iter(include_text=True), False)]  # iterative, as _Walker.walk
     while stack:
@@ -213,7 +221,11 @@ def _cell_text(cell: LexborNode) -> str:
 
 
 def _int_attr(node: LexborNode, name: str) -> int:
-    raw = node.attributes.get(name)
+    return _span(node.attributes.get(name))
+
+
+def _span(raw: str | None) -> int:
+    """A colspan/rowspan attribute's value (1 when absent or unreadable)."""
     if not raw:
         return 1
     m = re.match(r"\s*0*(\d+)", raw)

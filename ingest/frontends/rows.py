@@ -61,14 +61,25 @@ def expand(rows: list[list[tuple[str, int, int, str]]]) -> list[tuple[list[str],
     value copies). Spans are capped; a row is padded to the table width with empty non-copy cells.
     """
     taken: dict[int, dict[int, tuple[str, str, bool]]] = {}
+    # most rows: no cell above spans into them and none of theirs spans: the row is its cells as given
+    plain: dict[int, tuple[list[str], list[str], list[bool]]] = {}
+    n_rows = len(rows)
     for r, row in enumerate(rows):
+        if r not in taken and all(cell[1] == 1 and cell[2] == 1 for cell in row):
+            plain[r] = ([cell[0] for cell in row], [cell[3] for cell in row], [False] * len(row))
+            continue
         mine = taken.setdefault(r, {})
         c = 0
         for text, colspan, rowspan, loc in row:
             while c in mine:
                 c += 1
+            if colspan == 1 and rowspan == 1:
+                # most cells: one position, free (the loop above found it), nothing to clamp
+                mine[c] = (text, loc, False)
+                c += 1
+                continue
             colspan = max(1, min(colspan, MAX_SPAN))
-            rowspan = max(1, min(rowspan, MAX_SPAN, len(rows) - r))
+            rowspan = max(1, min(rowspan, MAX_SPAN, n_rows - r))
             if c + colspan > MAX_COLS:
                 colspan = max(1, MAX_COLS - c)
             for dr in range(rowspan):
@@ -78,41 +89,58 @@ def expand(rows: list[list[tuple[str, int, int, str]]]) -> list[tuple[list[str],
                     target.setdefault(c + dc, (text, loc + (f" (merged, spans here {dr},{dc})" if copy else ""), copy))
             c += colspan
     out: list[tuple[list[str], list[str], list[bool]]] = []
-    for r in range(len(rows)):
+    for r in range(n_rows):
+        if r in plain:
+            out.append(plain[r])
+            continue
         mine = taken.get(r, {})
-        w = max(mine) + 1 if mine else 0
-        texts, locs, copies = [], [], []
-        for k in range(w):
-            text, loc, copy = mine.get(k, ("", f"row {r + 1}, col {k + 1} (no cell)", False))
-            texts.append(text)
-            locs.append(loc)
-            copies.append(copy)
-        out.append((texts, locs, copies))
+        if not mine:
+            out.append(([], [], []))
+            continue
+        w = max(mine) + 1
+        if len(mine) == w:
+            # no hole: every position holds a cell
+            cells = [mine[k] for k in range(w)]
+        else:
+            cells = [mine.get(k) or ("", f"row {r + 1}, col {k + 1} (no cell)", False) for k in range(w)]
+        texts, locs, copies = zip(*cells)
+        out.append((list(texts), list(locs), list(copies)))
     return out
 
 
 def frames(docs: list[tuple[str | int, list[Block]]]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """[(doc_id, blocks)] -> (lines, grid) with 1-based line numbers. ``doc_id`` is the sha256 string,
     or the integer document number the pipeline gives each document of its batch."""
+    return _frames([(doc_id, [(b.kind, b.cells, b.locators, b.copies) for b in blocks]) for doc_id, blocks in docs])
+
+
+def frames_from_json(docs: list[tuple[str | int, str | None]]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``frames`` of [(doc_id, blocks as ``dumps`` wrote them)], read straight from the JSON (no
+    ``Block`` objects made on the way)."""
+    return _frames([(doc_id, json.loads(payload or "[]")) for doc_id, payload in docs])
+
+
+def _frames(docs: list[tuple[str | int, list]]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``frames`` of [(doc_id, [(kind, cells, locators, copies) per block])]."""
     doc_id_dtype = pl.Int64 if docs and isinstance(docs[0][0], int) else pl.String
     l_doc, l_no, l_kind, l_text = [], [], [], []
     # the cells of every block with cells, flat, and per such block its line (row of `lines`) and width;
     # Polars repeats each line's doc_id, line_no and kind over its cells
     g_line, g_width, g_text, g_loc, g_copy = [], [], [], [], []
     for doc_id, blocks in docs:
-        for n, b in enumerate(blocks, start=1):
+        for n, (kind, cells, locators, copies) in enumerate(blocks, start=1):
             l_doc.append(doc_id)
             l_no.append(n)
-            l_kind.append(b.kind)
-            l_text.append(b.text)
-            k = len(b.cells)
-            if k == 0 or (b.kind == "para" and not b.cells[0].strip()):
+            l_kind.append(kind)
+            l_text.append("\t".join(cells) if kind == "tab" else cells[0])
+            k = len(cells)
+            if k == 0 or (kind == "para" and not cells[0].strip()):
                 continue
             g_line.append(len(l_doc) - 1)
             g_width.append(k)
-            g_text.extend(b.cells)
-            g_loc.extend(b.locators)
-            g_copy.extend(b.copies or [False] * k)
+            g_text.extend(cells)
+            g_loc.extend(locators)
+            g_copy.extend(map(bool, copies) if copies else [False] * k)
     blocks = pl.DataFrame(
         {"doc_id": l_doc, "line_no": l_no, "kind": l_kind, "text": l_text},
         schema={"doc_id": doc_id_dtype, "line_no": pl.Int32, "kind": pl.String, "text": pl.String},

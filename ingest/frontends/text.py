@@ -55,7 +55,11 @@ def lines_frame(docs: pl.DataFrame) -> pl.DataFrame:
 
 def cells_frame(lines: pl.DataFrame) -> pl.DataFrame:
     """lines -> one row per cell; blank lines and markdown separator rows carry no cells."""
-    stripped = pl.col("text").str.strip_chars()
+    # Polars computes a subexpression at every use in an eager select and every branch of a when/then
+    # over every row: the stripped line is a column, made once, and each regex or split reads only
+    # the lines that can reach its branch (the others null, which the string kernels skip)
+    lines = lines.with_columns(pl.col("text").str.strip_chars().alias("_stripped"))
+    stripped = pl.col("_stripped")
     pipe_like = stripped.str.starts_with("|")
     # a pipe anywhere makes a table row: exports write "规章 | 0 | 0 | 0 |" without the outer bar,
     # one cell per line ("0 |") or a lone "|" between cells
@@ -63,44 +67,59 @@ def cells_frame(lines: pl.DataFrame) -> pl.DataFrame:
     # A delimiter row (|---|---|) is the second line of a pipe-table block; elsewhere a row of
     # dashes is data (every cell "-").
     second_of_block = pipe_like.shift(1).over("doc_id").fill_null(False) & ~pipe_like.shift(2).over("doc_id").fill_null(False)
+    piped = pl.when(pipe_like).then(stripped)
+    unpiped = pl.when(~has_pipe).then(stripped)  # a line with a pipe is a pipe or sep row before the spaced test
     kind = (
         pl.when(stripped == "")
         .then(pl.lit("blank"))
         .when(pl.col("text").str.contains("\t"))
         .then(pl.lit("tab"))
-        .when(pipe_like & stripped.str.contains(_PIPE_SEP_RE) & (second_of_block | stripped.str.contains(_RULE_ROW_RE)))
+        .when(pipe_like & piped.str.contains(_PIPE_SEP_RE) & (second_of_block | piped.str.contains(_RULE_ROW_RE)))
         .then(pl.lit("sep"))
         .when(has_pipe)
         .then(pl.lit("pipe"))
-        .when(stripped.str.contains(_SPACED_ROW_RE) & ~stripped.str.contains(_PAGE_MARKER_RE))
+        .when(unpiped.str.contains(_SPACED_ROW_RE) & ~unpiped.str.contains(_PAGE_MARKER_RE))
         .then(pl.lit("spaced"))
         .otherwise(pl.lit("para"))
     )
     lines = lines.with_columns(kind.alias("kind")).filter(~pl.col("kind").is_in(["blank", "sep"]))
-    short = pl.col("text").str.slice(0, MAX_LINE_CHARS)
-    # a paragraph is one cell: split on "\n", which a line never holds, is a cheaper one-item list
-    whole = (
-        pl.concat_list(pl.col("text"))
-        if lines["text"].str.contains("\n", literal=True).any()
-        else pl.col("text").str.split("\n")
-    )
+
+    def text_of(kind: str) -> pl.Expr:
+        return pl.when(pl.col("kind") == kind).then(pl.col("text"))
+
+    def short(kind: str) -> pl.Expr:
+        return text_of(kind).str.slice(0, MAX_LINE_CHARS)
+
     # two labels on one line without values (三、本年度办理结果 (一)予以公开, (三)不予公开 1.属于国家秘密):
     # split before a list marker that follows a space; a short line only, a paragraph stays whole
-    two_labels = (pl.col("kind") == "para") & (pl.col("text").str.len_chars() <= 80) & pl.col("text").str.contains(
-        _LIST_MARKER_AFTER_SPACE_RE
+    para = text_of("para")
+    lines = lines.with_columns(
+        ((para.str.len_chars() <= 80) & para.str.contains(_LIST_MARKER_AFTER_SPACE_RE)).alias("_two_labels"),
     )
-    parts = (
+    # the few spaced rows are split apart from the others and put back in their places
+    spaced_at = (lines["kind"] == "spaced").arg_true()
+    spaced = pl.repeat(None, lines.height, dtype=pl.String, eager=True).scatter(
+        spaced_at, _spaced_cells(lines["text"].gather(spaced_at).str.slice(0, MAX_LINE_CHARS).str.strip_chars())
+    )
+    two_labels = pl.col("_two_labels")
+    # Each kind's cells joined by tabs, then one split: only a tab line holds a tab (the kind says so),
+    # so a pipe row's "|" and the breaks put before list markers or between a spaced row's label and
+    # values become the only tabs, and a paragraph stays one cell. (A when/then over lists, one split
+    # a kind, costs several times this.)
+    joined = (
         pl.when(two_labels)
-        .then(pl.col("text").str.strip_chars().str.replace_all(_LIST_MARKER_AFTER_SPACE_RE, "\t$1")
-              .str.split("\t"))
+        .then(pl.when(two_labels).then(pl.col("text")).str.strip_chars()
+              .str.replace_all(_LIST_MARKER_AFTER_SPACE_RE, "\t$1"))
         .when(pl.col("kind") == "tab")
-        .then(short.str.split("\t"))
+        .then(short("tab"))
         .when(pl.col("kind") == "pipe")
-        .then(short.str.strip_chars().str.strip_prefix("|").str.strip_suffix("|").str.split("|"))
+        .then(short("pipe").str.strip_chars().str.strip_prefix("|").str.strip_suffix("|")
+              .str.replace_all("|", "\t", literal=True))
         .when(pl.col("kind") == "spaced")
-        .then(_spaced_cells(short.str.strip_chars()))
-        .otherwise(whole)
+        .then(spaced)
+        .otherwise(pl.col("text"))
     )
+    parts = joined.str.split("\t")
     cells = (
         lines.select("doc_id", "line_no", "kind", parts.alias("raw_text"))
         # numbered before the explode: no window over the lines needed
@@ -115,12 +134,20 @@ def cells_frame(lines: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _spaced_cells(line: pl.Expr) -> pl.Expr:
-    """A whitespace-separated row -> [label, value, value, ...] (no label cell when none is printed)."""
-    groups = line.str.extract_groups(_SPACED_ROW_RE)
-    label = groups.struct.field("label").str.strip_chars()
-    values = groups.struct.field("values").str.extract_all(_VALUE_TOKEN)
+def _spaced_cells(rows: pl.Series) -> pl.Series:
+    """Whitespace-separated rows -> "label\tvalue\tvalue..." (no label cell when none is printed): the
+    cells joined by tabs, which none of them holds (the label has none, a value is a token). Each
+    step once, as a column: the pattern's capture groups are costly, and an eager expression is
+    computed again at every use."""
+    groups = rows.to_frame("row").select(pl.col("row").str.extract_groups(_SPACED_ROW_RE).alias("g"))
+    parts = groups.select(
+        pl.col("g").struct.field("label").str.strip_chars().alias("label"),
+        pl.col("g").struct.field("values").str.extract_all(_VALUE_TOKEN).list.join("\t").alias("values"),
+    )
+    label, values = pl.col("label"), pl.col("values")
     # a group label and its first row on one line (三、本年度办理结果 (一)予以公开 2 ...): split before a
     # list marker that follows a space; a label spaced inside (规  章) stays whole
-    labels = label.str.replace_all(_LIST_MARKER_AFTER_SPACE_RE, "\t$1").str.split("\t")
-    return pl.when(label.is_null() | (label == "")).then(values).otherwise(pl.concat_list(labels, values))
+    labels = label.str.replace_all(_LIST_MARKER_AFTER_SPACE_RE, "\t$1")
+    return parts.select(
+        pl.when(label.is_null() | (label == "")).then(values).otherwise(labels + "\t" + values)
+    ).to_series()
