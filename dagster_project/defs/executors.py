@@ -17,7 +17,7 @@ def multiprocess_executor() -> dg.ExecutorDefinition:
     # interpreter importing Dagster, dbt and Polars (7-10 s a step otherwise, shared/reference/stack.md)
     return dg.multiprocess_executor.configured(
         {"max_concurrent": worker_count(),
-         "start_method": {"forkserver": {"preload_modules": ["dagster_project.definitions"]}}},
+         "start_method": {"forkserver": {"preload_modules": ["dagster_project.preload"]}}},
         name="multiprocess",
     )
 
