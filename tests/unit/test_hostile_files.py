@@ -322,9 +322,7 @@ def test_huge_number_cells_never_break_the_load(tmp_path, digits):
 
 
 def test_a_document_that_makes_the_parser_raise_is_quarantined_alone(monkeypatch):
-    import dagster as dg
-
-    import dagster_project.defs.ingest_assets as assets
+    import ingest.parse_stage as stage
     from ingest.pipeline import parse_documents
 
     docs = pl.DataFrame({
@@ -340,8 +338,10 @@ def test_a_document_that_makes_the_parser_raise_is_quarantined_alone(monkeypatch
             raise IndexError("list index out of range")
         return parse_documents(chunk)
 
-    monkeypatch.setattr(assets, "parse_documents", parser_with_a_bug)
-    batch = assets._parse_isolated(docs, dg.build_asset_context())
+    monkeypatch.setattr(stage, "parse_documents", parser_with_a_bug)
+    logged: list[str] = []
+    batch = stage.parse_isolated(docs, logged.append)
+    assert len(logged) == 1 and "r3.txt" in logged[0]
     outcomes = dict(zip(batch.outcomes["source_sha256"], batch.outcomes["ingest_status"], strict=True))
     assert outcomes.pop(poisoned) == "quarantined"
     assert set(outcomes.values()) <= {"parsed", "partial"} and len(outcomes) == 4
