@@ -8,8 +8,11 @@ warehouse: partitions may run on other machines than the load step.
 
 from __future__ import annotations
 
+import contextlib
+import queue
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -53,6 +56,52 @@ def bucket_todo(scan: pl.DataFrame, partition: str, current: pl.DataFrame) -> tu
     done = current.filter(pl.col("parser_version") == PARSER_VERSION).select("source_sha256")
     todo = bucket.join(done, on="source_sha256", how="anti")
     return todo, bucket.height, bucket.height - todo.height
+
+
+@contextlib.contextmanager
+def _read_ahead(results: Iterator, depth: int) -> Iterator[Iterator]:
+    """``results`` pulled by a thread up to ``depth`` items ahead of the consumer. The reader's loop
+    mostly waits on its worker processes, and Polars releases the GIL while it parses, so reading and
+    parsing overlap on two cores instead of taking turns."""
+    done = object()
+    ahead: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def pull() -> None:
+        try:
+            for item in results:
+                while not stop.is_set():
+                    try:
+                        ahead.put(item, timeout=0.5)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ahead.put(done)
+        except BaseException as exc:  # handed to the consumer, raised there
+            ahead.put(exc)
+        finally:
+            close = getattr(results, "close", None)
+            if close is not None:
+                close()  # stops the reader's workers
+
+    def items() -> Iterator:
+        while True:
+            item = ahead.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    thread = threading.Thread(target=pull, name="ogi-read-ahead", daemon=True)
+    thread.start()
+    try:
+        yield items()
+    finally:
+        stop.set()
+        thread.join(timeout=30)
 
 
 def parse_isolated(chunk: pl.DataFrame, log_error: Log) -> ParsedBatch:
@@ -136,7 +185,6 @@ def parse_partitions(
             pl.lit(None, pl.String).alias("encoding"),
         ))
     pairs = list(zip(abs_paths(readable), readable["source_format"].to_list(), strict=True))
-    read = read_files(pairs, on_file=on_file)
     meta = readable.select("source_sha256", "source_path", "source_format").iter_rows()
     buffer: list[tuple] = []
 
@@ -160,10 +208,14 @@ def parse_partitions(
             write(name, conform(getattr(batch, name), name))
         emit_outcomes(batch.outcomes.join(docs.select("source_sha256", "encoding"), on="source_sha256", how="left"))
 
-    for (sha, path, fmt), (encoding, text, problem, converted) in zip(meta, read, strict=True):
-        buffer.append((sha, path, fmt, encoding, text, problem, converted))
-        if len(buffer) >= PARSE_CHUNK:
-            flush()
+    # the reader workers read the next chunk while this process parses the current one
+    with _read_ahead(read_files(pairs), depth=PARSE_CHUNK) as read:
+        for (sha, path, fmt), (encoding, text, problem, converted) in zip(meta, read, strict=True):
+            buffer.append((sha, path, fmt, encoding, text, problem, converted))
+            if on_file is not None:
+                on_file()
+            if len(buffer) >= PARSE_CHUNK:
+                flush()
     flush()
     for key, writer in writers.items():
         commit = writer.commit()
