@@ -139,10 +139,12 @@ def parse_partitions(
     on_start: Callable[[int], None] | None = None,
     on_file: Callable[[], None] | None = None,
     scan: pl.DataFrame | None = None,
+    read_workers: int | None = None,
 ) -> list[PartitionResult]:
     """Parse what these buckets lack and commit one generation per bucket. Several buckets in one call
     share one read and parse pass (an in-process run: the fixed cost of a pass is paid once); each
-    bucket's facts still go to its own shards and commit. Safe to re-run at any point: a call killed
+    bucket's facts still go to its own shards and commit. ``read_workers``: reader processes (default
+    ``OGI_READ_WORKERS``, else one per core). Safe to re-run at any point: a call killed
     before a commit leaves nothing of that bucket that is read, and the next call redoes its work."""
     started = time.perf_counter()
     commits = store.commits()
@@ -209,7 +211,7 @@ def parse_partitions(
         emit_outcomes(batch.outcomes.join(docs.select("source_sha256", "encoding"), on="source_sha256", how="left"))
 
     # the reader workers read the next chunk while this process parses the current one
-    with _read_ahead(read_files(pairs), depth=PARSE_CHUNK) as read:
+    with _read_ahead(read_files(pairs, workers=read_workers), depth=PARSE_CHUNK) as read:
         for (sha, path, fmt), (encoding, text, problem, converted) in zip(meta, read, strict=True):
             buffer.append((sha, path, fmt, encoding, text, problem, converted))
             if on_file is not None:
