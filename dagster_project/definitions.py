@@ -2,11 +2,10 @@
 
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from dagster_project.defs.automation import landing_directory_sensor, refresh_job, reporting_season_schedule
 from dagster_project.defs.completeness import every_seen_table_read_or_flagged
-from dagster_project.defs.dbt_assets import dbt_core_marts, dbt_project, dbt_rule_marts
+from dagster_project.defs.dbt_assets import OgiDbtCliResource, dbt_core_marts, dbt_project, dbt_rule_marts
 from dagster_project.defs.ingest_assets import decoded_documents, landed_files, parsed_facts, raw_tables
 from dagster_project.defs.publish import serving_copy
 from dagster_project.defs.quality import (
@@ -40,7 +39,7 @@ defs = dg.Definitions(
     sensors=[landing_directory_sensor],
     resources={
         "paths": WarehousePaths(landing_dir=str(landing_dir()), warehouse=str(warehouse_path())),
-        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
+        "dbt": OgiDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
     },
     # one process: the multiprocess executor reloads definitions per step and lets steps open
     # DuckDB concurrently (shared/reference/stack.md)
