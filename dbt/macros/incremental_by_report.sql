@@ -150,7 +150,7 @@
     {%- set where = config.get('where', '') -%}
     {%- if where == '__ogi_rebuilt_reports__' -%}
         {%- set where = '' -%}
-        {%- if execute and relation.identifier in ogi_incremental_marts() -%}
+        {%- if execute and not flags.FULL_REFRESH and relation.identifier in ogi_incremental_marts() -%}
             {%- set state = '"' ~ relation.database ~ '"."' ~ ogi_state_schema() ~ '"' -%}
             {%- set found = run_query(
                 "select count(*) from information_schema.tables where table_catalog = '" ~ relation.database
