@@ -111,11 +111,17 @@ def _tree_rss(pid: int) -> dict[str, int]:
     return found
 
 
+def _ogi() -> str:
+    """The ``ogi`` of the environment running this script (a git worktree shares another's venv)."""
+    beside = Path(sys.executable).parent / "ogi"
+    return str(beside if beside.exists() else REPO / ".venv" / "bin" / "ogi")
+
+
 def full_run(landing: Path, warehouse: Path) -> tuple[float, dict[str, float], list[str]]:
     """Wall time, peak RSS (MiB) by role and of the whole process tree, and the run's step lines."""
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [str(REPO / ".venv" / "bin" / "ogi"), "run", "--landing", str(landing), "--warehouse", str(warehouse)],
+        [_ogi(), "run", "--landing", str(landing), "--warehouse", str(warehouse)],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

@@ -140,7 +140,7 @@ def _relation_metadata(con, node: Mapping[str, Any]) -> dict[str, Any]:
         ),
         "dagster/relation_identifier": f"{schema}.{name}",
     }
-    if node.get("config", {}).get("materialized") == "table":
+    if node.get("config", {}).get("materialized") in ("table", "incremental"):
         # views are not counted: at national scale a count re-reads the raw tables
         meta["dagster/row_count"] = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
         preview = con.execute(f'select * from "{schema}"."{name}" limit {PREVIEW_ROWS}').fetchall()
