@@ -185,10 +185,9 @@ def test_forget_equals_a_full_build(built, tmp_path):
 
 
 def test_code_version_change_rebuilds_whole(built, tmp_path, monkeypatch):
+    import dagster_project.defs.ingest_assets as assets
     import ingest
     import ingest.pipeline
-
-    import dagster_project.defs.ingest_assets as assets
 
     landing, warehouse = _copy(built, tmp_path)
     before = code_version()
@@ -216,10 +215,9 @@ def test_code_version_change_rebuilds_whole(built, tmp_path, monkeypatch):
 def test_every_step_of_a_season_equals_a_full_build(tmp_path, monkeypatch):
     """Add files, supersede, remove a file, forget a folder, change the parser: after every run the
     marts equal a full build."""
+    import dagster_project.defs.ingest_assets as assets
     import ingest
     import ingest.pipeline
-
-    import dagster_project.defs.ingest_assets as assets
 
     landing, warehouse = tmp_path / "landing", tmp_path / "w.duckdb"
     corpus, corrections = _corrections(tmp_path, 8, seed=41)
