@@ -2,7 +2,6 @@
 
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from dagster_project.defs.automation import (
     build_marts_after_parse,
@@ -15,7 +14,7 @@ from dagster_project.defs.automation import (
     reporting_season_schedule,
 )
 from dagster_project.defs.completeness import every_seen_table_read_or_flagged
-from dagster_project.defs.dbt_assets import dbt_core_marts, dbt_project, dbt_rule_marts
+from dagster_project.defs.dbt_assets import OgiDbtCliResource, dbt_core_marts, dbt_project, dbt_rule_marts
 from dagster_project.defs.ingest_assets import landed_files, parsed_facts, raw_tables
 from dagster_project.defs.publish import serving_copy
 from dagster_project.defs.quality import (
@@ -60,7 +59,7 @@ defs = dg.Definitions(
     resources={
         "paths": WarehousePaths(landing_dir=str(landing_dir()), warehouse=str(warehouse_path())),
         "shards": ShardStorage(url=shard_url_for(warehouse_path()), storage_options=shard_storage_options()),
-        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
+        "dbt": OgiDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
     },
     # the jobs choose their own executors (dagster_project.defs.executors)
     executor=dg.in_process_executor,

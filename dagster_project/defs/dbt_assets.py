@@ -2,14 +2,18 @@
 
 
 import functools
+import importlib.metadata
 import json
 import logging
 import os
+import threading
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from packaging import version
 
 from dagster_project.defs.resources import WarehousePaths
 from dagster_project.settings import DBT_PROJECT_DIR, code_version, ensure_dbt_manifest
@@ -28,6 +32,25 @@ logging.getLogger("dagster._core.execution.plan.active").addFilter(_SkippedMarts
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 ensure_dbt_manifest()
+
+
+class OgiDbtCliResource(DbtCliResource):
+    """dagster-dbt's resource without its per-run overheads that this project does not use:
+
+    - ``dbt --version`` in a subprocess (2.5-5 s on this machine, and dbt asks PyPI for the latest
+      release meanwhile): the dbt that runs is the one installed beside this Python
+      (settings.dbt_executable), so its version is the installed package's;
+    - a dbt adapter loaded in the run process (dbt imported and its macros parsed, 1.5-2 s a build):
+      it serves only dagster-dbt's ``fetch_row_counts`` / ``fetch_column_metadata``, and the marts'
+      metadata is read from DuckDB after the build instead (``_relation_metadata``).
+    """
+
+    @functools.cached_property
+    def _cli_version(self) -> version.Version:
+        return version.parse(importlib.metadata.version("dbt-core"))
+
+    def _initialize_dbt_core_adapter(self, args):  # noqa: ARG002 - see the class docstring
+        return None
 
 
 class OgiDbtTranslator(DagsterDbtTranslator):
@@ -117,7 +140,7 @@ def _relation_metadata(con, node: Mapping[str, Any]) -> dict[str, Any]:
         ),
         "dagster/relation_identifier": f"{schema}.{name}",
     }
-    if node.get("config", {}).get("materialized") == "table":
+    if node.get("config", {}).get("materialized") in ("table", "incremental"):
         # views are not counted: at national scale a count re-reads the raw tables
         meta["dagster/row_count"] = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
         preview = con.execute(f'select * from "{schema}"."{name}" limit {PREVIEW_ROWS}').fetchall()
@@ -134,12 +157,84 @@ def _md_table(cols: list[str], rows: list[tuple]) -> str:
     return "\n".join(lines)
 
 
-def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths):
+# Schema of the incremental marts' state (dbt/macros/incremental_by_report.sql); the serving copy
+# keeps `marts` only. build_info: the code version each phase's marts were last built with.
+STATE_SCHEMA = "mart_state"
+
+
+def _incremental_marts(tag: str) -> list[str]:
+    """The marts of a build phase (dbt tag) that dbt builds incrementally by report."""
+    return sorted(
+        n["name"] for n in _manifest_nodes().values()
+        if n["resource_type"] == "model" and n.get("config", {}).get("materialized") == "incremental"
+        and tag in n.get("tags", [])
+    )
+
+
+def full_refresh_reason(paths: WarehousePaths, tag: str) -> str | None:
+    """Why the incremental marts of a phase must be rebuilt whole (``--full-refresh``), or None: the
+    code that builds them changed since they were built (dbt project, rule suites, parser version:
+    settings.code_version), or a mart or its state is missing."""
+    marts = _incremental_marts(tag)
+    if not marts or not paths.warehouse_file.exists():
+        return "first build" if marts else None
+    with connect(paths.warehouse_file, read_only=True) as con:
+        tables = {(s, t) for s, t in con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in ('marts', ?)", [STATE_SCHEMA]).fetchall()}
+        missing = [m for m in marts if ("marts", m) not in tables or (STATE_SCHEMA, m) not in tables]
+        if missing:
+            return f"no incremental state for {', '.join(missing)}"
+        if (STATE_SCHEMA, "build_info") not in tables:
+            return "no record of the code version the marts were built with"
+        row = con.execute(f"select code_version from {STATE_SCHEMA}.build_info where phase = ?", [tag]).fetchone()
+    if row is None:
+        return "no record of the code version the marts were built with"
+    if row[0] != code_version():
+        return f"code version changed ({row[0]} -> {code_version()})"
+    return None
+
+
+def _record_build(paths: WarehousePaths, tag: str) -> None:
+    with connect(paths.warehouse_file) as con:
+        con.execute(f"create schema if not exists {STATE_SCHEMA}")
+        con.execute(f"create table if not exists {STATE_SCHEMA}.build_info "
+                    "(phase varchar, code_version varchar, built_at timestamptz)")
+        con.execute(f"delete from {STATE_SCHEMA}.build_info where phase = ?", [tag])
+        con.execute(f"insert into {STATE_SCHEMA}.build_info values (?, ?, ?)", [tag, code_version(), datetime.now(UTC)])
+
+
+def dbt_target_dir(paths: WarehousePaths):
+    """dbt's target folder for this warehouse: ``<warehouse stem>.stage/dbt_target``, kept between
+    invocations and runs. dbt re-parses the whole project (about 4.5 s) unless the partial-parse
+    file of its last parse was made with the same profile, and the profile holds the warehouse
+    path; dagster-dbt's default, a fresh folder per invocation under dbt/target, starts each from
+    the manifest parsed for the default warehouse, and leaves a folder behind every time."""
+    return paths.stage_dir / "dbt_target"
+
+
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths, tag: str):
     # the profile reads the warehouse path from the environment of the dbt subprocess
     os.environ["OGI_WAREHOUSE"] = str(paths.warehouse_file)
     # "buildable": a test runs in the build that has all of its parents (a rule-mart test whose
     # other parent is a core source would otherwise run, and fail, in the core build)
-    events = list(dbt.cli(["build", "--indirect-selection", "buildable"], context=context).stream())
+    # dbt's unit tests check the models' SQL on fixtures, not the data: they run in the test suite
+    # (tests/integration/test_dbt_unit_tests.py), not in every refresh (about 1 s a build)
+    args = ["build", "--indirect-selection", "buildable", "--exclude-resource-type", "unit_test",
+            # dagster-dbt reads dbt's events from its stdout: no manifest.json / run_results.json
+            # written twice per build (1.1 MB each, about 1 s), and no debug-level dbt.log of every
+            # statement (info level is kept in the target folder)
+            "--no-write-json", "--log-level-file", "info"]
+    reason = full_refresh_reason(paths, tag)
+    if reason:
+        context.log.info(f"{tag} marts rebuilt whole (--full-refresh): {reason}")
+        args.append("--full-refresh")
+    else:
+        context.log.info(f"{tag} marts built incrementally: only the reports that changed are replaced")
+    invocation = dbt.cli(args, context=context, target_path=dbt_target_dir(paths))
+    events = list(invocation.stream())  # raises when dbt failed: the build is then not recorded
+    if invocation.process.wait() == 0:
+        _record_build(paths, tag)
     nodes = _manifest_nodes()
     with connect(paths.warehouse_file, read_only=True) as con:
         for event in events:
@@ -165,7 +260,24 @@ def dbt_core_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths
         # yielding no output skips every downstream step (validation, rule marts, serving copy)
         context.log.info("nothing changed since the last published refresh: marts, rules and serving copy kept")
         return
-    yield from _build(context, dbt, paths)
+    _preload_validation()
+    yield from _build(context, dbt, paths, "core")
+
+
+def _preload_validation() -> None:
+    """Import Great Expectations (about 6 s) in a thread while dbt builds the core marts in its own
+    process: the validation step after it then starts at once. An import error is left for the
+    validation step to raise."""
+
+    def load() -> None:
+        try:
+            from expectations.runner import preload
+
+            preload()
+        except Exception:  # noqa: BLE001
+            pass
+
+    threading.Thread(target=load, name="preload-great-expectations", daemon=True).start()
 
 
 @dbt_assets(
@@ -176,4 +288,4 @@ def dbt_core_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths
     dagster_dbt_translator=OgiDbtTranslator(),
 )
 def dbt_rule_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths):
-    yield from _build(context, dbt, paths)
+    yield from _build(context, dbt, paths, "rules")

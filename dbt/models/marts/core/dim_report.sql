@@ -22,6 +22,23 @@ source_files as (
 
 ),
 
+-- when each content's rows were last (re)loaded into raw.*: part of the report's fingerprint
+loads as (
+
+    select source_sha256, parsed_at from {{ ref('stg_ogi__content_outcomes') }}
+
+),
+
+warning_counts as (
+
+    select report_id, count(*) as parse_warnings
+
+    from {{ ref('stg_ogi__parse_warnings') }}
+
+    group by report_id
+
+),
+
 first_seen as (
 
     select
@@ -151,6 +168,29 @@ final as (
 
     from editions
 
+),
+
+fingerprinted as (
+
+    select
+        final.*,
+        -- what the incremental fact marts depend on (macros/incremental_by_report.sql): this whole
+        -- row (currency, year, agency, template, tables present ...), when the report's raw rows
+        -- were last loaded, and its parse warning count (a load-time repair adds one)
+        md5(
+            cast(final as varchar)
+            || '|' || coalesce(cast(loads.parsed_at as varchar), '')
+            || '|' || cast(coalesce(warning_counts.parse_warnings, 0) as varchar)
+        ) as report_fingerprint
+
+    from final
+
+    left join loads
+        on final.source_sha256 = loads.source_sha256
+
+    left join warning_counts
+        on final.report_id = warning_counts.report_id
+
 )
 
-select * from final
+select * from fingerprinted

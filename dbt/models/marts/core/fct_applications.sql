@@ -1,5 +1,12 @@
 -- 表三: applications by outcome (row_key) and applicant type.
 -- Grain: report_id x row_key x applicant_type x source.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='ogi_report_replace',
+        post_hook="{{ ogi_record_report_state() }}",
+    )
+}}
 
 with
 
@@ -8,7 +15,10 @@ reports as (
     select * from {{ ref('dim_report') }}
 
     -- superseded editions stay in raw.* and dim_report only
-    where is_current
+    where
+        is_current
+        -- incremental build: the reports whose rows are replaced (every report on a full build)
+        and {{ ogi_rebuilt('report_id') }}
 
 ),
 
@@ -16,7 +26,9 @@ table_cells as (
 
     select * from {{ ref('stg_ogi__table_cells') }}
 
-    where table_id = 't3'
+    where
+        table_id = 't3'
+        and report_id in (select report_id from reports)
 
 ),
 
@@ -25,7 +37,8 @@ narrative_facts as (
     select * from {{ ref('stg_ogi__narrative_facts') }}
 
     where
-        metric in (
+        report_id in (select report_id from reports)
+        and metric in (
             'requests_received_total',
             'requests_processed_total',
             'requests_carried_to_next'

@@ -3,6 +3,13 @@
 -- Grain: report_id x channel x metric. When a report states several different figures for the same
 -- channel and metric, the first in reading order is the row; the others stay in
 -- fct_narrative_metrics and are counted in figures_stated.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='ogi_report_replace',
+        post_hook="{{ ogi_record_report_state() }}",
+    )
+}}
 
 with
 
@@ -11,7 +18,10 @@ reports as (
     select * from {{ ref('dim_report') }}
 
     -- superseded editions stay in raw.* and dim_report only
-    where is_current
+    where
+        is_current
+        -- incremental build: the reports whose rows are replaced (every report on a full build)
+        and {{ ogi_rebuilt('report_id') }}
 
 ),
 
@@ -24,7 +34,8 @@ narrative_facts as (
     from {{ ref('stg_ogi__narrative_facts') }}
 
     where
-        starts_with(metric, 'channel.')
+        report_id in (select report_id from reports)
+        and starts_with(metric, 'channel.')
         and len(string_split(metric, '.')) = 3
 
     qualify row_number() over (

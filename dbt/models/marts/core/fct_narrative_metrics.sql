@@ -1,4 +1,11 @@
 -- Every figure stated in sentences, whatever its metric.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='ogi_report_replace',
+        post_hook="{{ ogi_record_report_state() }}",
+    )
+}}
 
 with
 
@@ -7,13 +14,18 @@ reports as (
     select * from {{ ref('dim_report') }}
 
     -- superseded editions stay in raw.* and dim_report only
-    where is_current
+    where
+        is_current
+        -- incremental build: the reports whose rows are replaced (every report on a full build)
+        and {{ ogi_rebuilt('report_id') }}
 
 ),
 
 narrative_facts as (
 
     select * from {{ ref('stg_ogi__narrative_facts') }}
+
+    where report_id in (select report_id from reports)
 
 ),
 

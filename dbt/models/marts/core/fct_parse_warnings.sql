@@ -1,4 +1,11 @@
 -- What the parser was unsure of, per report.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='ogi_report_replace',
+        post_hook="{{ ogi_record_report_state() }}",
+    )
+}}
 
 with
 
@@ -11,6 +18,9 @@ reports as (
 parse_warnings as (
 
     select * from {{ ref('stg_ogi__parse_warnings') }}
+
+    -- incremental build: the warnings of the reports whose rows are replaced
+    where {{ ogi_rebuilt('report_id') }}
 
 ),
 

@@ -1,5 +1,12 @@
 -- 表二: proactive disclosure under article 20 of the regulations.
 -- Grain: report_id x item x measure.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='ogi_report_replace',
+        post_hook="{{ ogi_record_report_state() }}",
+    )
+}}
 
 with
 
@@ -8,7 +15,10 @@ reports as (
     select * from {{ ref('dim_report') }}
 
     -- superseded editions stay in raw.* and dim_report only
-    where is_current
+    where
+        is_current
+        -- incremental build: the reports whose rows are replaced (every report on a full build)
+        and {{ ogi_rebuilt('report_id') }}
 
 ),
 
@@ -16,7 +26,9 @@ table_cells as (
 
     select * from {{ ref('stg_ogi__table_cells') }}
 
-    where starts_with(table_id, 't2_art20_')
+    where
+        starts_with(table_id, 't2_art20_')
+        and report_id in (select report_id from reports)
 
 ),
 

@@ -1,5 +1,12 @@
 -- Outcomes of the accounting rules, per report (written by the Python validation step).
 -- Grain: report_id x rule_id.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='ogi_report_replace',
+        post_hook="{{ ogi_record_report_state() }}",
+    )
+}}
 
 with
 
@@ -8,13 +15,18 @@ reports as (
     select * from {{ ref('dim_report') }}
 
     -- superseded editions stay in raw.* and dim_report only
-    where is_current
+    where
+        is_current
+        -- incremental build: the reports whose rows are replaced (every report on a full build)
+        and {{ ogi_rebuilt('report_id') }}
 
 ),
 
 rule_results as (
 
     select * from {{ ref('stg_ogi__rule_results') }}
+
+    where report_id in (select report_id from reports)
 
 ),
 

@@ -1,5 +1,12 @@
 -- One row per report: what is there, what is missing, which rules it breaks, and what the agency
 -- should correct (in Chinese, the language of the reports and of the supervising office).
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='ogi_report_replace',
+        post_hook="{{ ogi_record_report_state() }}",
+    )
+}}
 
 with
 
@@ -8,13 +15,18 @@ reports as (
     select * from {{ ref('dim_report') }}
 
     -- superseded editions stay in raw.* and dim_report only
-    where is_current
+    where
+        is_current
+        -- incremental build: the reports whose row is replaced (every report on a full build)
+        and {{ ogi_rebuilt('report_id') }}
 
 ),
 
 results as (
 
     select * from {{ ref('fct_rule_results') }}
+
+    where report_id in (select report_id from reports)
 
 ),
 
@@ -25,6 +37,7 @@ warnings as (
         count(*) as parse_warnings,
         count(*) filter (where severity = 'warn') as parse_warnings_warn
     from {{ ref('fct_parse_warnings') }}
+    where report_id in (select report_id from reports)
     group by report_id
 
 ),

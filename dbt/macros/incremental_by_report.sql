@@ -1,0 +1,176 @@
+{#-
+    Incremental marts by report (README "Incremental marts").
+
+    A large fact mart is rebuilt only for the reports whose inputs changed. What a report's rows
+    depend on is digested in a per-report fingerprint (dim_report.report_fingerprint: its whole
+    dim_report row, when its content was last loaded into raw.*, how many parse warnings it has;
+    fct_rule_results and rpt_report_audit also digest the report's raw.rule_results rows). After
+    each build a model's post-hook stores the fingerprints it was built from in
+    mart_state.<model> (a schema the serving copy drops, so `marts` holds the contract's tables
+    only). The next build compares the two in SQL:
+
+      changed = fingerprint new, different, or gone (forgotten with `ogi forget`)
+
+    and the strategy `ogi_report_replace` deletes the mart's rows of every changed report, then
+    inserts the rows the model selects for the changed reports that are current. A report that
+    became non-current (superseded), was re-parsed or was forgotten therefore loses or replaces its
+    rows; the result equals a full build over the same raw tables (tests/integration/test_incremental_marts.py).
+    A full build (`--full-refresh`, passed by dagster_project/defs/dbt_assets.py when the code version
+    changed or a mart is missing) rebuilds everything and rewrites the state.
+
+    Rows whose report_id is NULL or not in dim_report (none today; fct_parse_warnings keeps them by a
+    left join) are rebuilt by every incremental build.
+-#}
+
+{% macro ogi_state_schema() -%}mart_state{%- endmacro %}
+
+{% macro ogi_state_relation(name=none) -%}
+    "{{ this.database }}"."{{ ogi_state_schema() }}"."{{ name or this.identifier }}"
+{%- endmacro %}
+
+{#- The marts built incrementally by report (their tests are scoped to the rebuilt reports). -#}
+{% macro ogi_incremental_marts() -%}
+    {{ return([
+        'fct_applications', 'fct_review_litigation', 'fct_proactive_disclosure', 'fct_narrative_metrics',
+        'fct_disclosure_channels', 'fct_parse_warnings', 'fct_rule_results', 'rpt_report_audit',
+    ]) }}
+{%- endmacro %}
+
+{#- (report_id, fingerprint) of every report in dim_report, as the model `name` depends on it. -#}
+{% macro ogi_report_fingerprints(name=none) -%}
+    {%- set name = name or this.identifier -%}
+    {%- if name in ('fct_rule_results', 'rpt_report_audit') -%}
+    select
+        reports.report_id,
+        md5(reports.report_fingerprint || '|' || coalesce(results.results_digest, '')) as fingerprint
+    from {{ ref('dim_report') }} as reports
+    left join (
+        select
+            report_id,
+            count(*)::varchar || ':' || bit_xor(
+                hash(rule_id, identity_id, rule_family, severity, status, lhs, rhs, detail, expectation)
+            )::varchar as results_digest
+        from {{ ref('stg_ogi__rule_results') }}
+        group by report_id
+    ) as results
+        on reports.report_id = results.report_id
+    {%- else -%}
+    select report_id, report_fingerprint as fingerprint from {{ ref('dim_report') }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The reports whose rows in mart `name` must be replaced: new, changed or gone since its last build. -#}
+{% macro ogi_changed_reports(name=none) -%}
+    select coalesce(current_state.report_id, built.report_id) as report_id
+    from ({{ ogi_report_fingerprints(name) }}) as current_state
+    full outer join {{ ogi_state_relation(name) }} as built
+        on current_state.report_id = built.report_id
+    where
+        built.report_id is null
+        or current_state.report_id is null
+        or built.fingerprint <> current_state.fingerprint
+{%- endmacro %}
+
+{#- In a model: true on a full build; on an incremental one, the rows of the reports to rebuild. -#}
+{#- (A mart without a state, e.g. built before incremental marts, is rebuilt whole.) -#}
+{% macro ogi_rebuilt(column='report_id') -%}
+    {%- if is_incremental() and ogi_state_exists() -%}
+    ({{ column }} in ({{ ogi_changed_reports() }})
+        or {{ column }} is null
+        or {{ column }} not in (select report_id from {{ ref('dim_report') }}))
+    {%- else -%}
+    true
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Custom incremental strategy: replace the rows of the changed reports. -#}
+{% macro get_incremental_ogi_report_replace_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | join(', ') -%}
+    delete from {{ target }}
+    {%- if ogi_state_exists(target.identifier) %}
+    where
+        report_id in ({{ ogi_changed_reports(target.identifier) }})
+        or report_id is null
+        or report_id not in (select report_id from {{ ref('dim_report') }})
+    {%- endif -%};
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+{%- endmacro %}
+
+{% macro ogi_state_exists(name=none) -%}
+    {%- if not execute -%}{{ return(false) }}{%- endif -%}
+    {%- set found = run_query(
+        "select count(*) from information_schema.tables where table_catalog = '" ~ this.database
+        ~ "' and table_schema = '" ~ ogi_state_schema() ~ "' and table_name = '" ~ (name or this.identifier) ~ "'"
+    ) -%}
+    {{ return(found.columns[0].values()[0] > 0) }}
+{%- endmacro %}
+
+{#-
+    Post-hook of every incremental mart: the fingerprints it now holds, and which reports this
+    invocation rebuilt (every one on a full build); mart_state.builds says how each mart was last
+    built. Inside the model's transaction: the rows and their state commit together.
+-#}
+{% macro ogi_record_report_state() -%}
+    {%- set incremental = ogi_state_exists() and not should_full_refresh() -%}
+    create schema if not exists "{{ this.database }}"."{{ ogi_state_schema() }}";
+    create table if not exists "{{ this.database }}"."{{ ogi_state_schema() }}"."builds" (
+        model varchar, invocation_id varchar, mode varchar, built_at timestamptz
+    );
+    create or replace table {{ ogi_state_relation() }} as
+    {% if incremental -%}
+    select
+        current_state.report_id,
+        current_state.fingerprint,
+        case
+            when built.report_id is null or built.fingerprint <> current_state.fingerprint
+                then '{{ invocation_id }}'
+            else built.invocation_id
+        end as invocation_id
+    from ({{ ogi_report_fingerprints() }}) as current_state
+    left join {{ ogi_state_relation() }} as built
+        on current_state.report_id = built.report_id
+    {%- else -%}
+    select report_id, fingerprint, '{{ invocation_id }}' as invocation_id
+    from ({{ ogi_report_fingerprints() }}) as current_state
+    {%- endif %};
+    delete from "{{ this.database }}"."{{ ogi_state_schema() }}"."builds" where model = '{{ this.identifier }}';
+    insert into "{{ this.database }}"."{{ ogi_state_schema() }}"."builds"
+    values ('{{ this.identifier }}', '{{ invocation_id }}', '{{ "incremental" if incremental else "full" }}', now())
+{%- endmacro %}
+
+{#-
+    Data tests of the incremental marts carry `where: __ogi_rebuilt_reports__` (dbt_project.yml).
+    In the dbt invocation that built a mart incrementally they test the rebuilt reports' rows only
+    (the rest were tested when they were built, and have not changed); after a full build, in any
+    other invocation (`dbt test` by hand) and on every other model, they test every row.
+-#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where', '') -%}
+    {%- if where == '__ogi_rebuilt_reports__' -%}
+        {%- set where = '' -%}
+        {%- if execute and not flags.FULL_REFRESH and relation.identifier in ogi_incremental_marts() -%}
+            {%- set state = '"' ~ relation.database ~ '"."' ~ ogi_state_schema() ~ '"' -%}
+            {%- set found = run_query(
+                "select count(*) from information_schema.tables where table_catalog = '" ~ relation.database
+                ~ "' and table_schema = '" ~ ogi_state_schema() ~ "' and table_name = 'builds'"
+            ) -%}
+            {%- if found.columns[0].values()[0] > 0 -%}
+                {%- set mode = run_query(
+                    "select count(*) from " ~ state ~ ".builds where model = '" ~ relation.identifier
+                    ~ "' and invocation_id = '" ~ invocation_id ~ "' and mode = 'incremental'"
+                ) -%}
+                {%- if mode.columns[0].values()[0] > 0 -%}
+                    {%- set where = "report_id is null or report_id in (select report_id from " ~ state ~ '."'
+                        ~ relation.identifier ~ "\" where invocation_id = '" ~ invocation_id ~ "')" -%}
+                {%- endif -%}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- if where -%}
+        {%- do return("(select * from " ~ relation ~ " where " ~ where ~ ") dbt_subquery") -%}
+    {%- else -%}
+        {%- do return(relation) -%}
+    {%- endif -%}
+{%- endmacro %}
