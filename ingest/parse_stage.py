@@ -59,10 +59,11 @@ def bucket_todo(scan: pl.DataFrame, partition: str, current: pl.DataFrame) -> tu
 
 
 @contextlib.contextmanager
-def _read_ahead(results: Iterator, depth: int) -> Iterator[Iterator]:
+def _read_ahead(results: Iterator, depth: int, idle_after: float = 0.25) -> Iterator[Iterator]:
     """``results`` pulled by a thread up to ``depth`` items ahead of the consumer. The reader's loop
     mostly waits on its worker processes, and Polars releases the GIL while it parses, so reading and
-    parsing overlap on two cores instead of taking turns."""
+    parsing overlap on two cores instead of taking turns. ``IDLE`` is yielded whenever nothing came for
+    ``idle_after`` seconds (a scan in OCR): the consumer may parse what it has meanwhile."""
     done = object()
     ahead: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
@@ -88,7 +89,11 @@ def _read_ahead(results: Iterator, depth: int) -> Iterator[Iterator]:
 
     def items() -> Iterator:
         while True:
-            item = ahead.get()
+            try:
+                item = ahead.get(timeout=idle_after)
+            except queue.Empty:
+                yield IDLE
+                continue
             if item is done:
                 return
             if isinstance(item, BaseException):
@@ -125,6 +130,9 @@ def parse_isolated(chunk: pl.DataFrame, log_error: Log) -> ParsedBatch:
         return ParsedBatch.concat([parse_isolated(chunk.slice(0, half), log_error),
                                    parse_isolated(chunk.slice(half), log_error)])
 
+
+IDLE = object()
+_READ_ORDER = {"txt": 0, "md": 0, "unknown": 0, "html": 1, "docx": 2, "doc": 3, "pdf": 4}
 
 _DOC_SCHEMA = {"source_sha256": pl.String, "source_path": pl.String, "source_format": pl.String,
                "encoding": pl.String, "text": pl.String, "problem": pl.String,
@@ -177,7 +185,10 @@ def parse_partitions(
         write(OUTCOMES, frame.select(list(OUTCOME_SCHEMA)).cast(OUTCOME_SCHEMA))
 
     refused = todo.filter(pl.col("problem").is_not_null())
-    readable = todo.filter(pl.col("problem").is_null())
+    # the quick formats first and PDFs (perhaps scans for OCR) last: the documents read early are parsed
+    # while the slow ones are still being read
+    readable = todo.filter(pl.col("problem").is_null()).sort(
+        pl.col("source_format").replace_strict(_READ_ORDER, default=len(_READ_ORDER)), maintain_order=True)
     if not refused.is_empty():
         emit_outcomes(refused.select(
             "source_sha256",
@@ -210,9 +221,16 @@ def parse_partitions(
             write(name, conform(getattr(batch, name), name))
         emit_outcomes(batch.outcomes.join(docs.select("source_sha256", "encoding"), on="source_sha256", how="left"))
 
-    # the reader workers read the next chunk while this process parses the current one
+    # the reader workers read the next chunk while this process parses the current one; while a slow
+    # file (OCR) holds the reader up, what has been read is parsed (the facts do not depend on how the
+    # documents are chunked)
     with _read_ahead(read_files(pairs, workers=read_workers), depth=PARSE_CHUNK) as read:
-        for (sha, path, fmt), (encoding, text, problem, converted) in zip(meta, read, strict=True):
+        for item in read:
+            if item is IDLE:
+                flush()
+                continue
+            (encoding, text, problem, converted) = item
+            sha, path, fmt = next(meta)
             buffer.append((sha, path, fmt, encoding, text, problem, converted))
             if on_file is not None:
                 on_file()
