@@ -594,10 +594,15 @@ def publish_serving_copy(warehouse: str | Path, schemas: tuple[str, ...] = ("mar
     return counts
 
 
+# digests that include when a content was parsed (see marts_differences)
+RUN_DEPENDENT_COLUMNS = {"report_fingerprint"}
+
+
 def marts_differences(first: str | Path, second: str | Path, schema: str = "marts") -> dict[str, tuple[int, int, int]]:
     """Per table of ``schema`` in either file: (rows in the first, rows only in the first, rows only in
-    the second), as multisets (a duplicated row counts). Timestamp columns (when a run happened) are
-    left out; a table missing from one file counts all its rows as only in the other."""
+    the second), as multisets (a duplicated row counts). Columns that say when a run happened are left
+    out: timestamps, and digests over them (``dim_report.report_fingerprint`` includes the parse time,
+    for the incremental marts); a table missing from one file counts all its rows as only in the other."""
     con = duckdb.connect()
     try:
         con.execute(f"attach '{first}' as a (read_only)")
@@ -619,7 +624,7 @@ def marts_differences(first: str | Path, second: str | Path, schema: str = "mart
             columns = [r[0] for r in con.execute(
                 "select column_name from duckdb_columns() where database_name = 'a' and schema_name = ? "
                 "and table_name = ? and data_type not like 'TIMESTAMP%' order by column_index",
-                [schema, table]).fetchall()]
+                [schema, table]).fetchall() if r[0] not in RUN_DEPENDENT_COLUMNS]
             cols = ", ".join(f'"{c}"' for c in columns)
             a, b = f'a.{schema}."{table}"', f'b.{schema}."{table}"'
             n = con.execute(f"select count(*) from {a}").fetchone()[0]
