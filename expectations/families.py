@@ -840,9 +840,13 @@ def validate_derived(ctx: Context, computed: list, gx_and_context) -> list:
     ds = context.data_sources.add_pandas(f"ds_{DERIVED_SUITE}")
     asset = ds.add_dataframe_asset(f"asset_{DERIVED_SUITE}")
     batch_def = asset.add_batch_definition_whole_dataframe(f"batch_{DERIVED_SUITE}")
-    suite = context.suites.add(gx.ExpectationSuite(name=f"accounting_rules_{DERIVED_SUITE}"))
-    for k, (rule, _) in enumerate(computed):
-        suite.add_expectation(build_derived_expectation(rule, k))
+    # given with the suite: add_expectation on a stored suite re-serialises it each time (quadratic)
+    suite = context.suites.add(
+        gx.ExpectationSuite(
+            name=f"accounting_rules_{DERIVED_SUITE}",
+            expectations=[build_derived_expectation(rule, k) for k, (rule, _) in enumerate(computed)],
+        )
+    )
     vd = context.validation_definitions.add(
         gx.ValidationDefinition(name=f"validate_{DERIVED_SUITE}", data=batch_def, suite=suite)
     )

@@ -161,9 +161,20 @@ def resolve_refs(schema: dict, node: Any) -> Any:
     return _resolve_refs(node, schema)
 
 
+_TABLE_DEFS: dict[tuple[int, str, str], tuple[dict, dict]] = {}
+
+
 def _table_def(schema: dict, version: str, table_id: str) -> dict:
+    # resolving the references walks the whole table each time, and every rule instance asks for its
+    # cells' types (about 1 s a validation); the schema document is cached and read-only, so is this
+    key = (id(schema), version, table_id)
+    hit = _TABLE_DEFS.get(key)
+    if hit is not None and hit[0] is schema:
+        return hit[1]
     tables = (schema.get(version) or {}).get("tables") or {}
-    return resolve_refs(schema, tables.get(table_id) or {})
+    resolved = resolve_refs(schema, tables.get(table_id) or {})
+    _TABLE_DEFS[key] = (schema, resolved)
+    return resolved
 
 
 def resolve_group(schema: dict, version: str, name: str, table_id: str | None = None) -> list[str]:

@@ -1,11 +1,15 @@
 """Validate only what changed: the reports whose facts, currency or rules changed since the last
-validation, with every report of the same agencies (the cross-year rules read an agency's chain).
+validation, and the reports whose cross-year rules read one of them.
 
 A report's validation key digests its report_id, when its content was parsed, whether it is current,
-and the code version of the rules. Reports whose key is new or different are *changed*; the reports
-to validate are the current reports of every agency with a changed report (current or superseded),
-plus changed current reports with no agency. The rule results of every other current report are
-kept; those of reports no longer current are dropped.
+and the code version of the rules; the state also keeps its agency and year. A report whose key is
+new or different, or that is gone, is *changed*. Every rule of a report reads only that report and,
+for the cross-year rules, the current reports of the same agency for the year before. So a changed
+report touches its (agency, year) slot, before and after the change (a re-parse may move it), and
+the current reports to validate are those in a touched slot or in the slot one year after it, plus
+changed current reports without an agency or a year (nobody's neighbour). They are validated with
+their Y-1 reports beside them (read, their own results discarded). The rule results of every other
+current report are kept; those of reports no longer current are dropped.
 """
 
 from __future__ import annotations
@@ -31,14 +35,19 @@ MARTS_READ = (
     "fct_parse_warnings",
 )
 
-VALIDATION_STATE = {"report_id": pl.String, "validation_key": pl.String}
+VALIDATION_STATE = {
+    "report_id": pl.String,
+    "validation_key": pl.String,
+    "agency_id": pl.String,
+    "report_year": pl.Int32,
+}
 
 
 def validation_keys(con: duckdb.DuckDBPyConnection, code_version: str) -> pl.DataFrame:
-    """report_id, agency_id, is_current, validation_key for every report of marts.dim_report."""
+    """report_id, agency_id, report_year, is_current, validation_key for every report of marts.dim_report."""
     return con.execute(
         """
-        select d.report_id, d.agency_id, d.is_current,
+        select d.report_id, d.agency_id, d.report_year::integer as report_year, d.is_current,
             md5(concat_ws('|', d.report_id, o.parsed_at::varchar, d.is_current::varchar, ?)) as validation_key
         from marts.dim_report d
         left join raw.content_outcomes o on o.source_sha256 = d.source_sha256
@@ -47,14 +56,63 @@ def validation_keys(con: duckdb.DuckDBPyConnection, code_version: str) -> pl.Dat
     ).pl()
 
 
+def previous_state(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The stored validation state; empty (validate everything) when it predates the agency and year
+    columns, since without them the neighbours of a moved or gone report are unknown."""
+    have = {
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'raw' and table_name = 'validation_state'"
+        ).fetchall()
+    }
+    if not set(VALIDATION_STATE) <= have:
+        return pl.DataFrame(schema=VALIDATION_STATE)
+    return con.execute(f"select {', '.join(VALIDATION_STATE)} from raw.validation_state").pl().cast(VALIDATION_STATE)
+
+
+def changed_reports(keys: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFrame:
+    """report_id, agency_id, report_year of every changed report: a new or different key (with its
+    agency and year now, and before when it had a key), or a report gone since (its agency and year
+    then)."""
+    cols = ["report_id", "agency_id", "report_year"]
+    keys = keys.with_columns(pl.col("report_year").cast(pl.Int32))
+    new_or_different = keys.join(previous, on=["report_id", "validation_key"], how="anti")
+    before = previous.join(new_or_different.select("report_id"), on="report_id", how="semi")
+    gone = previous.join(keys.select("report_id"), on="report_id", how="anti")
+    return pl.concat([new_or_different.select(cols), before.select(cols), gone.select(cols)]).unique()
+
+
 def reports_to_validate(keys: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFrame:
     """The current reports to validate (report_id), from this run's keys and the stored ones."""
-    changed = keys.join(previous, on=["report_id", "validation_key"], how="anti")
-    agencies = changed.filter(pl.col("agency_id").is_not_null()).select("agency_id").unique()
+    keys = keys.with_columns(pl.col("report_year").cast(pl.Int32))
+    changed = changed_reports(keys, previous)
+    slots = changed.filter(pl.col("agency_id").is_not_null() & pl.col("report_year").is_not_null())
+    touched = pl.concat(
+        [
+            slots.select("agency_id", "report_year"),
+            slots.select("agency_id", (pl.col("report_year") + 1).cast(pl.Int32).alias("report_year")),
+        ]
+    ).unique()
     current = keys.filter(pl.col("is_current"))
-    by_agency = current.join(agencies, on="agency_id", how="semi")
-    lone = changed.filter(pl.col("agency_id").is_null() & pl.col("is_current"))
-    return pl.concat([by_agency.select("report_id"), lone.select("report_id")]).unique()
+    in_slots = current.join(touched, on=["agency_id", "report_year"], how="semi")
+    lone = current.join(
+        changed.filter(pl.col("agency_id").is_null() | pl.col("report_year").is_null()), on="report_id", how="semi"
+    )
+    return pl.concat([in_slots.select("report_id"), lone.select("report_id")]).unique().sort("report_id")
+
+
+def with_previous_years(keys: pl.DataFrame, report_ids: pl.DataFrame) -> pl.DataFrame:
+    """``report_ids`` and the current reports their cross-year rules read (same agency, year - 1)."""
+    keys = keys.with_columns(pl.col("report_year").cast(pl.Int32))
+    current = keys.filter(pl.col("is_current"))
+    prev_slots = (
+        current.join(report_ids, on="report_id", how="semi")
+        .filter(pl.col("agency_id").is_not_null() & pl.col("report_year").is_not_null())
+        .select("agency_id", (pl.col("report_year") - 1).cast(pl.Int32).alias("report_year"))
+        .unique()
+    )
+    prev = current.join(prev_slots, on=["agency_id", "report_year"], how="semi").select("report_id")
+    return pl.concat([report_ids.select("report_id"), prev]).unique().sort("report_id")
 
 
 def run_rules_for(warehouse_path: str | os.PathLike, report_ids: Iterable[str]) -> pl.DataFrame:
