@@ -134,10 +134,12 @@ def _vm_bytes() -> int:
         return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def _worker_main(conn: Connection, budget_bytes: int) -> None:
+def _worker_main(conn: Connection, budget_bytes: int, ocr_threads: int = 1) -> None:
     # imported before the cap (numpy's BLAS threads allocate at import): under a small cap the import
     # itself would fail and the worker never boot
     from ingest.frontends import ocr
+
+    ocr.threads = ocr_threads
 
     # a forked worker inherits the fork server's environment, which may predate the caller's setting:
     # the reasons it writes name the cap it really runs under
@@ -192,7 +194,8 @@ class _Worker:
     """One process that reads one file at a time under the budgets; killed and replaced when a file
     exceeds them."""
 
-    def __init__(self) -> None:
+    def __init__(self, ocr_threads: int = 1) -> None:
+        self.ocr_threads = ocr_threads
         self.proc = None
         self.conn: Connection | None = None
         self.booted = False
@@ -201,7 +204,8 @@ class _Worker:
         """Start without waiting: the caller reads text files while the worker boots."""
         ctx = _mp_context()
         parent, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker_main, args=(child, memory_budget_mb() << 20), daemon=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child, memory_budget_mb() << 20, self.ocr_threads),
+                                daemon=True)
         self.proc.start()
         child.close()
         self.conn, self.booted = parent, False
@@ -271,7 +275,11 @@ def _read_guarded(
     """Results in input order; files whose format ``in_process`` accepts are read here, the others by
     ``n_workers`` budgeted workers (started only if there is such a file)."""
     queue = deque(i for i, (_, fmt) in enumerate(files) if not in_process(fmt))
-    workers = [_Worker() for _ in range(min(n_workers, len(queue)))]
+    n = min(n_workers, len(queue))
+    # the cores not taken by a worker of their own go to OCR: a lone worker reading a scan is what the
+    # rest of a small run waits for (this process only decodes and parses text meanwhile)
+    ocr_threads = max(1, (os.cpu_count() or 1) // max(1, n))
+    workers = [_Worker(ocr_threads) for _ in range(n)]
     for w in workers:
         w.start()
     busy: dict[_Worker, tuple[int, float]] = {}
