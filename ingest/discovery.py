@@ -6,6 +6,7 @@ import errno
 import hashlib
 import io
 import os
+import re
 import stat
 import zipfile
 from collections.abc import Callable, Iterator
@@ -61,14 +62,27 @@ def sniff_format(head: bytes, path: Path | BinaryIO | None = None) -> str:
     lowered = text.lower()
     if any(tag in lowered for tag in ("<!doctype html", "<html", "<body", "<table", "<meta ", "<div", "<p>")):
         return "html"
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    has_pipe_table = any(ln.startswith("|") and set(ln) <= set("|-: ") and "-" in ln for ln in lines)
-    has_headings = sum(ln.startswith("#") for ln in lines[:200]) >= 2
-    has_tab_rows = any("\t" in ln for ln in text.splitlines())
-    # markdown: pipe tables, or headings around plain prose (a docx export with tab tables is text)
-    if has_pipe_table or (has_headings and not has_tab_rows):
+    # markdown: pipe tables, or headings around plain prose (a docx export with tab tables is text).
+    # Every test looks at a line only if the text holds the character it needs: most text files have
+    # no "|" or "#" at all, and this runs on every landed file.
+    if _PIPE_THEN_DASH.search(text) and any(_is_pipe_rule(ln) for ln in text.splitlines() if "|" in ln):
         return "md"
-    return "txt"
+    if "\t" in text or text.count("#") < 2:
+        return "txt"
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return "md" if sum(ln.startswith("#") for ln in lines[:200]) >= 2 else "txt"
+
+
+_PIPE_RULE_CHARS = frozenset("|-: ")
+# a rule line starts with "|" and holds only "|-: ": somewhere in it a "|" is followed by a "-" with
+# only "|", ":" and spaces between (a text without that has no rule line)
+_PIPE_THEN_DASH = re.compile(r"\|[|: ]*-")
+
+
+def _is_pipe_rule(line: str) -> bool:
+    """A markdown table's rule line: ``|---|:--:|``."""
+    ln = line.strip()
+    return ln.startswith("|") and "-" in ln and set(ln) <= _PIPE_RULE_CHARS
 
 
 # Report images read by OCR (issue 13): magic bytes of PNG, JPEG and TIFF (both byte orders).
