@@ -140,6 +140,8 @@ def display_path(raw: bytes) -> str:
 
 
 def _special_kind(mode: int) -> str | None:
+    if stat.S_ISREG(mode):
+        return None
     for test, name in ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
                        (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
                        (stat.S_ISDOOR, "a door"), (stat.S_ISPORT, "an event port"),
@@ -215,8 +217,11 @@ def scan_landing(
     top = os.fsencode(os.path.abspath(landing_dir))
     known = known or {}
     found: list[LandedFile] = []
+    # the walk joins every name to its folder with one "/": the relative path is what follows the top
+    # (os.path.relpath normalises both paths each time: half of a re-scan's time)
+    prefix = top if top.endswith(b"/") else top + b"/"
     for raw, problem in walk_landing(top):
-        rel = display_path(os.path.relpath(raw, top))
+        rel = display_path(raw[len(prefix):] if raw.startswith(prefix) else os.path.relpath(raw, top))
         abs_path = os.fsdecode(raw)
         if problem is not None:
             found.append(LandedFile(rel, abs_path, None, 0, "unknown", problem))
