@@ -205,6 +205,7 @@ def scan_landing(
     landing_dir: Path,
     known: KnownFiles | None = None,
     on_file: Callable[[], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> list[LandedFile]:
     """Every file below ``landing_dir``: links, special files (pipes, sockets, devices: never opened),
     paths too long to open and unreadable files are listed with a problem.
@@ -212,7 +213,8 @@ def scan_landing(
     A file whose size and modification time (ns) equal those in ``known`` is not read again: its
     hash and format are taken from there, as rsync and git do (files above the size cap too: their
     hash is kept, not recomputed). A rewrite that keeps both the size and the nanosecond mtime goes
-    unnoticed; delete the stage directory to force a full re-read.
+    unnoticed; delete the stage directory to force a full re-read. ``on_start`` gets the number of
+    entries found, before any is inspected (a progress total without a second walk).
     """
     top = os.fsencode(os.path.abspath(landing_dir))
     known = known or {}
@@ -220,7 +222,10 @@ def scan_landing(
     # the walk joins every name to its folder with one "/": the relative path is what follows the top
     # (os.path.relpath normalises both paths each time: half of a re-scan's time)
     prefix = top if top.endswith(b"/") else top + b"/"
-    for raw, problem in walk_landing(top):
+    entries = list(walk_landing(top))
+    if on_start is not None:
+        on_start(len(entries))
+    for raw, problem in entries:
         rel = display_path(raw[len(prefix):] if raw.startswith(prefix) else os.path.relpath(raw, top))
         abs_path = os.fsdecode(raw)
         if problem is not None:

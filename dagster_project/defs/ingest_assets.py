@@ -12,7 +12,7 @@ import polars as pl
 from dagster_project.defs.resources import ShardStorage, WarehousePaths
 from dagster_project.settings import executor_name, landing_problem, parse_partition_count
 from ingest import PARSER_VERSION
-from ingest.discovery import count_files, known_files, landed_frame, scan_landing
+from ingest.discovery import known_files, landed_frame, scan_landing
 from ingest.parse_stage import bucket_todo, parse_partitions
 from ingest.progress import Progress
 from ingest.registry import registry
@@ -64,9 +64,10 @@ def landed_files(context: dg.AssetExecutionContext, paths: WarehousePaths,
         raise dg.Failure(description=problem, allow_retries=False)
     scan_file = paths.stage_dir / "landing_scan.parquet"
     known = known_files(pl.read_parquet(scan_file)) if scan_file.exists() else {}
-    progress = Progress("discovery", count_files(paths.landing), _emitter(context))
-    files = scan_landing(paths.landing, known=known, on_file=progress.advance)
-    progress.finish()
+    progress: list[Progress] = []
+    files = scan_landing(paths.landing, known=known, on_file=lambda: progress[0].advance(),
+                         on_start=lambda total: progress.append(Progress("discovery", total, _emitter(context))))
+    progress[0].finish()
     reused = sum(1 for f in files if f.abs_path in known and known[f.abs_path][2] == f.source_sha256)
     scan = landed_frame(files)
     scan.write_parquet(scan_file)
