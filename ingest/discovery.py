@@ -6,6 +6,7 @@ import errno
 import hashlib
 import io
 import os
+import re
 import stat
 import zipfile
 from collections.abc import Callable, Iterator
@@ -61,14 +62,27 @@ def sniff_format(head: bytes, path: Path | BinaryIO | None = None) -> str:
     lowered = text.lower()
     if any(tag in lowered for tag in ("<!doctype html", "<html", "<body", "<table", "<meta ", "<div", "<p>")):
         return "html"
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    has_pipe_table = any(ln.startswith("|") and set(ln) <= set("|-: ") and "-" in ln for ln in lines)
-    has_headings = sum(ln.startswith("#") for ln in lines[:200]) >= 2
-    has_tab_rows = any("\t" in ln for ln in text.splitlines())
-    # markdown: pipe tables, or headings around plain prose (a docx export with tab tables is text)
-    if has_pipe_table or (has_headings and not has_tab_rows):
+    # markdown: pipe tables, or headings around plain prose (a docx export with tab tables is text).
+    # Every test looks at a line only if the text holds the character it needs: most text files have
+    # no "|" or "#" at all, and this runs on every landed file.
+    if _PIPE_THEN_DASH.search(text) and any(_is_pipe_rule(ln) for ln in text.splitlines() if "|" in ln):
         return "md"
-    return "txt"
+    if "\t" in text or text.count("#") < 2:
+        return "txt"
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return "md" if sum(ln.startswith("#") for ln in lines[:200]) >= 2 else "txt"
+
+
+_PIPE_RULE_CHARS = frozenset("|-: ")
+# a rule line starts with "|" and holds only "|-: ": somewhere in it a "|" is followed by a "-" with
+# only "|", ":" and spaces between (a text without that has no rule line)
+_PIPE_THEN_DASH = re.compile(r"\|[|: ]*-")
+
+
+def _is_pipe_rule(line: str) -> bool:
+    """A markdown table's rule line: ``|---|:--:|``."""
+    ln = line.strip()
+    return ln.startswith("|") and "-" in ln and set(ln) <= _PIPE_RULE_CHARS
 
 
 # Report images read by OCR (issue 13): magic bytes of PNG, JPEG and TIFF (both byte orders).
@@ -126,6 +140,8 @@ def display_path(raw: bytes) -> str:
 
 
 def _special_kind(mode: int) -> str | None:
+    if stat.S_ISREG(mode):
+        return None
     for test, name in ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
                        (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
                        (stat.S_ISDOOR, "a door"), (stat.S_ISPORT, "an event port"),
@@ -189,6 +205,7 @@ def scan_landing(
     landing_dir: Path,
     known: KnownFiles | None = None,
     on_file: Callable[[], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> list[LandedFile]:
     """Every file below ``landing_dir``: links, special files (pipes, sockets, devices: never opened),
     paths too long to open and unreadable files are listed with a problem.
@@ -196,13 +213,20 @@ def scan_landing(
     A file whose size and modification time (ns) equal those in ``known`` is not read again: its
     hash and format are taken from there, as rsync and git do (files above the size cap too: their
     hash is kept, not recomputed). A rewrite that keeps both the size and the nanosecond mtime goes
-    unnoticed; delete the stage directory to force a full re-read.
+    unnoticed; delete the stage directory to force a full re-read. ``on_start`` gets the number of
+    entries found, before any is inspected (a progress total without a second walk).
     """
     top = os.fsencode(os.path.abspath(landing_dir))
     known = known or {}
     found: list[LandedFile] = []
-    for raw, problem in walk_landing(top):
-        rel = display_path(os.path.relpath(raw, top))
+    # the walk joins every name to its folder with one "/": the relative path is what follows the top
+    # (os.path.relpath normalises both paths each time: half of a re-scan's time)
+    prefix = top if top.endswith(b"/") else top + b"/"
+    entries = list(walk_landing(top))
+    if on_start is not None:
+        on_start(len(entries))
+    for raw, problem in entries:
+        rel = display_path(raw[len(prefix):] if raw.startswith(prefix) else os.path.relpath(raw, top))
         abs_path = os.fsdecode(raw)
         if problem is not None:
             found.append(LandedFile(rel, abs_path, None, 0, "unknown", problem))

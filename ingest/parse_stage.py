@@ -9,10 +9,13 @@ warehouse: partitions may run on other machines than the load step.
 from __future__ import annotations
 
 import contextlib
+import os
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -27,6 +30,14 @@ from ingest.shards import FACT_TABLES, OUTCOME_SCHEMA, OUTCOMES, ShardStore, buc
 
 # Documents parsed together in one Polars pass; bounds memory on very large partitions.
 PARSE_CHUNK = 2000
+
+
+def parse_threads() -> int:
+    """Chunks parsed at once (``OGI_PARSE_THREADS``, default one per core). Most of a parse is inside
+    Polars, which releases the GIL, but many of its steps run on one core: two chunks parsed side by
+    side keep both cores busy where one chunk leaves one idle."""
+    value = os.environ.get("OGI_PARSE_THREADS", "").strip()
+    return max(1, int(value)) if value else (os.cpu_count() or 1)
 
 Log = Callable[[str], None]
 
@@ -148,11 +159,13 @@ def parse_partitions(
     on_file: Callable[[], None] | None = None,
     scan: pl.DataFrame | None = None,
     read_workers: int | None = None,
+    threads: int | None = None,
 ) -> list[PartitionResult]:
     """Parse what these buckets lack and commit one generation per bucket. Several buckets in one call
     share one read and parse pass (an in-process run: the fixed cost of a pass is paid once); each
     bucket's facts still go to its own shards and commit. ``read_workers``: reader processes (default
-    ``OGI_READ_WORKERS``, else one per core). Safe to re-run at any point: a call killed
+    ``OGI_READ_WORKERS``, else one per core); ``threads``: chunks parsed at once (``parse_threads``).
+    The shards do not depend on either: chunks are written in reading order. Safe to re-run at any point: a call killed
     before a commit leaves nothing of that bucket that is read, and the next call redoes its work."""
     started = time.perf_counter()
     commits = store.commits()
@@ -200,6 +213,20 @@ def parse_partitions(
     pairs = list(zip(abs_paths(readable), readable["source_format"].to_list(), strict=True))
     meta = readable.select("source_sha256", "source_path", "source_format").iter_rows()
     buffer: list[tuple] = []
+    threads = threads or parse_threads()
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ogi-parse")
+    in_flight: deque[tuple[pl.DataFrame, Future]] = deque()
+
+    def write_parsed(docs: pl.DataFrame, parsed: Future) -> None:
+        batch = parsed.result()
+        for name in FACT_TABLES:
+            write(name, conform(getattr(batch, name), name))
+        emit_outcomes(batch.outcomes.join(docs.select("source_sha256", "encoding"), on="source_sha256", how="left"))
+
+    def write_finished(wait_for: int) -> None:
+        """Write the parsed chunks in the order they were read, until at most ``wait_for`` are pending."""
+        while in_flight and (len(in_flight) > wait_for or in_flight[0][1].done()):
+            write_parsed(*in_flight.popleft())
 
     def flush() -> None:
         if not buffer:
@@ -216,27 +243,31 @@ def parse_partitions(
         docs = decoded.filter(pl.col("problem").is_null())
         if docs.is_empty():
             return
-        batch = parse_isolated(docs, log_error)
-        for name in FACT_TABLES:
-            write(name, conform(getattr(batch, name), name))
-        emit_outcomes(batch.outcomes.join(docs.select("source_sha256", "encoding"), on="source_sha256", how="left"))
+        # no more chunks in memory than threads parse them
+        write_finished(wait_for=threads - 1)
+        in_flight.append((docs, pool.submit(parse_isolated, docs, log_error)))
 
-    # the reader workers read the next chunk while this process parses the current one; while a slow
+    # the reader workers read the next chunk while this process parses the current ones; while a slow
     # file (OCR) holds the reader up, what has been read is parsed (the facts do not depend on how the
     # documents are chunked)
-    with _read_ahead(read_files(pairs, workers=read_workers), depth=PARSE_CHUNK) as read:
-        for item in read:
-            if item is IDLE:
-                flush()
-                continue
-            (encoding, text, problem, converted) = item
-            sha, path, fmt = next(meta)
-            buffer.append((sha, path, fmt, encoding, text, problem, converted))
-            if on_file is not None:
-                on_file()
-            if len(buffer) >= PARSE_CHUNK:
-                flush()
-    flush()
+    try:
+        with _read_ahead(read_files(pairs, workers=read_workers), depth=PARSE_CHUNK) as read:
+            for item in read:
+                if item is IDLE:
+                    flush()
+                    write_finished(wait_for=threads)
+                    continue
+                (encoding, text, problem, converted) = item
+                sha, path, fmt = next(meta)
+                buffer.append((sha, path, fmt, encoding, text, problem, converted))
+                if on_file is not None:
+                    on_file()
+                if len(buffer) >= PARSE_CHUNK:
+                    flush()
+        flush()
+        write_finished(wait_for=0)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     for key, writer in writers.items():
         commit = writer.commit()
         result = results[key]

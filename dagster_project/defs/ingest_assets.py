@@ -12,7 +12,7 @@ import polars as pl
 from dagster_project.defs.resources import ShardStorage, WarehousePaths
 from dagster_project.settings import executor_name, landing_problem, parse_partition_count
 from ingest import PARSER_VERSION
-from ingest.discovery import count_files, known_files, landed_frame, scan_landing
+from ingest.discovery import known_files, landed_frame, scan_landing
 from ingest.parse_stage import bucket_todo, parse_partitions
 from ingest.progress import Progress
 from ingest.registry import registry
@@ -64,9 +64,10 @@ def landed_files(context: dg.AssetExecutionContext, paths: WarehousePaths,
         raise dg.Failure(description=problem, allow_retries=False)
     scan_file = paths.stage_dir / "landing_scan.parquet"
     known = known_files(pl.read_parquet(scan_file)) if scan_file.exists() else {}
-    progress = Progress("discovery", count_files(paths.landing), _emitter(context))
-    files = scan_landing(paths.landing, known=known, on_file=progress.advance)
-    progress.finish()
+    progress: list[Progress] = []
+    files = scan_landing(paths.landing, known=known, on_file=lambda: progress[0].advance(),
+                         on_start=lambda total: progress.append(Progress("discovery", total, _emitter(context))))
+    progress[0].finish()
     reused = sum(1 for f in files if f.abs_path in known and known[f.abs_path][2] == f.source_sha256)
     scan = landed_frame(files)
     scan.write_parquet(scan_file)
@@ -137,10 +138,13 @@ def parse_partition_op(context: dg.OpExecutionContext, shards: ShardStorage, par
         progress.append(Progress(f"parsing {keys[0] if len(keys) == 1 else f'{len(keys)} partitions'}", total,
                                  _emitter(context), unit="files", every_seconds=2.0))
 
-    # out of process the steps are the parallelism: one reader process each unless OGI_READ_WORKERS says
-    readers = None if executor_name() == "in_process" else int(os.environ.get("OGI_READ_WORKERS") or 1)
+    # out of process the steps are the parallelism: one reader process and one parse thread each unless
+    # OGI_READ_WORKERS / OGI_PARSE_THREADS say otherwise
+    in_process = executor_name() == "in_process"
+    readers = None if in_process else int(os.environ.get("OGI_READ_WORKERS") or 1)
+    threads = None if in_process else int(os.environ.get("OGI_PARSE_THREADS") or 1)
     results = parse_partitions(shards.store(), keys, log_error=context.log.error, on_start=start,
-                               on_file=lambda: progress[0].advance(), read_workers=readers)
+                               on_file=lambda: progress[0].advance(), read_workers=readers, threads=threads)
     if progress:
         progress[0].finish()
     for r in results:
