@@ -152,7 +152,8 @@
     {%- set where = config.get('where', '') -%}
     {%- if where == '__ogi_rebuilt_reports__' -%}
         {%- set where = '' -%}
-        {%- if execute and relation.identifier in ogi_scoped_staging() -%}
+        {%- if execute and relation.identifier in ogi_scoped_staging()
+              and (model.test_metadata or {}).get('name') in ('unique', 'unique_combination_of_columns') -%}
             {%- set where = ogi_staging_test_scope(relation.identifier) -%}
         {%- elif execute and not flags.FULL_REFRESH and relation.identifier in ogi_incremental_marts() -%}
             {%- set state = '"' ~ relation.database ~ '"."' ~ ogi_state_schema() ~ '"' -%}
@@ -204,8 +205,10 @@
       dim_report row changed since its last build; its state is written only after these tests
       passed, since dbt skips a model whose parent's test failed).
 
-    Rows with a NULL report_id or one without a report are always tested. `dbt test`, a full
-    refresh and a build without the state test every row.
+    Only their uniqueness tests are scoped: they group every row (8.6 s of a +1,000 build at
+    100,000 reports), while a not-NULL test is a column scan that costs less than finding the
+    changed reports. Rows with a NULL report_id or one without a report are always tested.
+    `dbt test`, a full refresh and a build without the state test every row.
 -#}
 {% macro ogi_scoped_staging() -%}
     {{ return(['stg_ogi__table_cells', 'stg_ogi__narrative_facts', 'stg_ogi__parse_warnings',
