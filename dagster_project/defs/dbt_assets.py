@@ -228,23 +228,33 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: Wareho
     reason = full_refresh_reason(paths, tag)
     if reason:
         context.log.info(f"{tag} marts rebuilt whole (--full-refresh): {reason}")
-        args.append("--full-refresh")
+        # one model at a time: the marts' full builds are large queries that each use every core,
+        # and run side by side they share one DuckDB memory limit and spill (at 100,000 reports
+        # fct_applications took 44 s alone, 158 s beside three other marts, under a load of 9)
+        args += ["--full-refresh", "--threads", "1"]
     else:
         context.log.info(f"{tag} marts built incrementally: only the reports that changed are replaced")
     invocation = dbt.cli(args, context=context, target_path=dbt_target_dir(paths))
-    events = list(invocation.stream())  # raises when dbt failed: the build is then not recorded
+    nodes = _manifest_nodes()
+    # Test results go to Dagster while dbt runs (writing each event takes the run process tens of
+    # milliseconds, about as long as dbt takes for a test: they overlap). A model's output waits for
+    # the end: its table metadata is read from DuckDB, which the dbt process holds locked until then.
+    models = []
+    for event in invocation.stream():  # raises when dbt failed: the build is then not recorded
+        node = nodes.get((event.metadata or {}).get("unique_id").value) \
+            if isinstance(event, dg.Output) and "unique_id" in (event.metadata or {}) else None
+        if node is None:
+            yield event
+        else:
+            models.append((event, node))
     if invocation.process.wait() == 0:
         _record_build(paths, tag)
-    nodes = _manifest_nodes()
     with connect(paths.warehouse_file, read_only=True) as con:
-        for event in events:
-            node = nodes.get((event.metadata or {}).get("unique_id").value) \
-                if isinstance(event, dg.Output) and "unique_id" in (event.metadata or {}) else None
-            if node is not None:
-                try:
-                    event = event.with_metadata({**event.metadata, **_relation_metadata(con, node)})
-                except Exception as exc:  # metadata is a convenience: never fail the build on it
-                    context.log.warning(f"no table metadata for {node['name']}: {exc}")
+        for event, node in models:
+            try:
+                event = event.with_metadata({**event.metadata, **_relation_metadata(con, node)})
+            except Exception as exc:  # metadata is a convenience: never fail the build on it
+                context.log.warning(f"no table metadata for {node['name']}: {exc}")
             yield event
 
 
