@@ -138,13 +138,10 @@ def parse_partition_op(context: dg.OpExecutionContext, shards: ShardStorage, par
         progress.append(Progress(f"parsing {keys[0] if len(keys) == 1 else f'{len(keys)} partitions'}", total,
                                  _emitter(context), unit="files", every_seconds=2.0))
 
-    # out of process the steps are the parallelism: one reader process and one parse thread each unless
-    # OGI_READ_WORKERS / OGI_PARSE_THREADS say otherwise
-    in_process = executor_name() == "in_process"
-    readers = None if in_process else int(os.environ.get("OGI_READ_WORKERS") or 1)
-    threads = None if in_process else int(os.environ.get("OGI_PARSE_THREADS") or 1)
+    # out of process the steps are the parallelism: one reader process each unless OGI_READ_WORKERS says
+    readers = None if executor_name() == "in_process" else int(os.environ.get("OGI_READ_WORKERS") or 1)
     results = parse_partitions(shards.store(), keys, log_error=context.log.error, on_start=start,
-                               on_file=lambda: progress[0].advance(), read_workers=readers, threads=threads)
+                               on_file=lambda: progress[0].advance(), read_workers=readers)
     if progress:
         progress[0].finish()
     for r in results:
