@@ -88,6 +88,8 @@ def run_pipeline(landing: Path, warehouse: Path, *, quiet: bool = False, log_lev
     quiet_telemetry()
     ensure_dbt_manifest()
 
+    import dagster as dg
+
     from dagster_project.definitions import defs
     from dagster_project.defs.automation import parse_run_tags
     from dagster_project.settings import executor_name, shard_storage_options, shard_url_for
@@ -97,7 +99,7 @@ def run_pipeline(landing: Path, warehouse: Path, *, quiet: bool = False, log_lev
     log_path = warehouse.resolve().with_name(warehouse.stem + ".last_run.log")
     log_path.parent.mkdir(parents=True, exist_ok=True)
     selected = set(asset_selection) if asset_selection is not None else None
-    parse_key = dg_asset_key(["stage", "parsed_facts"])
+    parse_key = dg.AssetKey(["stage", "parsed_facts"])
     tags = parse_run_tags() if selected is None or parse_key in selected else {}
     # explicit paths: the definitions may have been loaded earlier with other env values
     run_config = {
@@ -129,12 +131,6 @@ def run_pipeline(landing: Path, warehouse: Path, *, quiet: bool = False, log_lev
                     print(f"step failed: {event.step_key}: {event.event_specific_data.error.message}",
                           file=sys.stderr)
     return result.success
-
-
-def dg_asset_key(path: list[str]):
-    import dagster as dg
-
-    return dg.AssetKey(path)
 
 
 @contextlib.contextmanager

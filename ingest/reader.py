@@ -18,6 +18,7 @@ threads: Dagster, Polars) that has imported the front ends once, so replacing a 
 from __future__ import annotations
 
 import errno
+import logging
 import multiprocessing
 import os
 import re
@@ -31,6 +32,8 @@ from ingest import PARSER_VERSION
 from ingest.decoding import decode_bytes
 from ingest.discovery import NotARegularFile, read_bytes
 from ingest.frontends import BLOCK_FORMATS, SUPPORTED_FORMATS, TEXT_FORMATS, read_structured
+
+logger = logging.getLogger(__name__)
 
 # Below this many files the start-up of one worker per core costs more than it saves.
 MIN_FILES_FOR_WORKERS = 400
@@ -297,7 +300,10 @@ def _read_guarded(
                     state = w.ready(block=nothing_else)
                     if state is False:
                         # no worker process here (e.g. a main module that cannot be re-imported): read
-                        # in this process, without the budgets, rather than not at all
+                        # in this process, without the budgets, rather than not at all, and say so (a
+                        # silent fallback once hid a worker that could not boot under its memory cap)
+                        logger.warning("ogi reader: no budgeted worker process could start; reading %d file(s) in "
+                                       "this process without the memory and time budgets", len(queue))
                         while queue:
                             i = queue.popleft()
                             results[i] = read_file(*files[i])
