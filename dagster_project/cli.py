@@ -30,7 +30,24 @@ def _instance(dagster_home: Path | None):
     config = dagster_home / "dagster.yaml"
     if not config.exists() and dagster_home.resolve() != PROJECT_DAGSTER_HOME.resolve():
         config.write_bytes((PROJECT_DAGSTER_HOME / "dagster.yaml").read_bytes())
-    return dg.DagsterInstance.from_config(str(dagster_home.resolve()))
+    home = dagster_home.resolve()
+    if _configures_storage(config):
+        return dg.DagsterInstance.from_config(str(home))
+    from dagster._core.instance.ref import InstanceRef
+
+    from dagster_project.instance_storage import pooled_event_log_overrides
+
+    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home), overrides=pooled_event_log_overrides(home)))
+
+
+def _configures_storage(config: Path) -> bool:
+    """True when the instance's dagster.yaml names its own storage (kept as configured)."""
+    import yaml
+
+    if not config.exists():
+        return False
+    loaded = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    return any(k in loaded for k in ("storage", "run_storage", "event_log_storage", "schedule_storage"))
 
 
 @contextlib.contextmanager

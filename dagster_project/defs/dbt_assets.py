@@ -6,9 +6,11 @@ import importlib.metadata
 import json
 import logging
 import os
+import queue
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -51,6 +53,175 @@ class OgiDbtCliResource(DbtCliResource):
 
     def _initialize_dbt_core_adapter(self, args):  # noqa: ARG002 - see the class docstring
         return None
+
+    def build_in_process(self, args: Sequence[str], *, context: dg.AssetExecutionContext,
+                         target_path: Path) -> "InProcessDbtBuild":
+        """``dbt.cli(args, context=context)``, run by dbt's own programmatic entry point (dbtRunner) in
+        this process instead of a ``dbt`` subprocess: the same arguments, the same selection of the
+        assets and checks the step materializes, the same Dagster events from dagster-dbt's own
+        event translation. A subprocess costs every build 4-8 s of CPU before its first model (the
+        interpreter, dbt's imports, reading the manifest), twice a refresh; here dbt is already
+        imported (dagster-dbt imports it with the definitions) and the parsed project is reused."""
+        from dagster_dbt.asset_utils import (
+            extract_runtime_selection_from_args,
+            get_updated_cli_invocation_params_for_context,
+        )
+
+        cleaned, selects, excludes = extract_runtime_selection_from_args(args)
+        params = get_updated_cli_invocation_params_for_context(
+            context=context, manifest={}, dagster_dbt_translator=DagsterDbtTranslator(),
+            runtime_selects=selects, runtime_excludes=excludes,
+        )
+        project_dir = Path(params.dbt_project.project_dir if params.dbt_project else self.project_dir)
+        flags = _dbt_flags(project_dir, Path(self.profiles_dir or project_dir), target_path, self.profile, self.target)
+        return InProcessDbtBuild(
+            args=[*self.global_config_flags, *cleaned, *params.selection_args, *flags],
+            parse_args=_parse_args(self.global_config_flags, flags),
+            manifest=params.manifest, translator=params.dagster_dbt_translator, context=context,
+            target_path=target_path, project=params.dbt_project,
+        )
+
+
+def _dbt_flags(project_dir: Path, profiles_dir: Path, target_path: Path, profile: str | None,
+               target: str | None) -> list[str]:
+    flags = ["--project-dir", str(project_dir.resolve()), "--profiles-dir", str(profiles_dir.resolve()),
+             "--target-path", str(target_path), "--log-path", str(target_path)]
+    if profile:
+        flags += ["--profile", profile]
+    if target:
+        flags += ["--target", target]
+    return flags
+
+
+def _parse_args(global_flags: Sequence[str], flags: list[str]) -> list[str]:
+    return [*global_flags, "parse", "--no-write-json", "--quiet", *flags]
+
+
+def parse_project_in_background(paths: WarehousePaths) -> None:
+    """Parse the dbt project for this warehouse in a thread while the parse stage runs (in-process
+    executor only: the build then finds it parsed). A new warehouse has no partial-parse state of its
+    own (dbt's state depends on the profile, which holds the warehouse path): its first parse takes
+    ~4.5 s of CPU, which the parse stage, waiting on its reader processes and OCR, leaves idle.
+    A failure is left for the build to report (it parses again)."""
+    os.environ["OGI_WAREHOUSE"] = str(paths.warehouse_file)
+    project = Path(dbt_project.project_dir)
+    flags = _dbt_flags(project, Path(dbt_project.profiles_dir or project), dbt_target_dir(paths), None, None)
+
+    def parse() -> None:
+        try:
+            _parsed_project(_parse_args([], flags))
+        except Exception:  # noqa: BLE001
+            pass
+
+    threading.Thread(target=parse, name="parse-dbt-project", daemon=True).start()
+
+
+# dbt's events that dagster-dbt turns into Dagster events (a model's or a test's result)
+_RESULT_EVENTS = frozenset({"LogModelResult", "LogTestResult", "LogSeedResult", "LogSnapshotResult"})
+_parsed_projects: dict[tuple, Any] = {}
+_parse_lock = threading.Lock()
+
+
+def _parsed_project(parse_args: list[str]):
+    """dbt's parsed project (its Manifest object) for these flags, parsed once a process: the core and
+    the rule builds of a refresh share it (dbt's partial parse still reads its saved state, ~0.5-1.5 s)."""
+    from dbt.cli.main import dbtRunner
+
+    key = (tuple(parse_args), os.environ.get("OGI_WAREHOUSE"), _manifest_mtime())
+    with _parse_lock:
+        if key not in _parsed_projects:
+            result = dbtRunner().invoke(parse_args)
+            if not result.success:
+                raise dg.Failure(f"dbt could not parse the project: {result.exception}")
+            _parsed_projects.clear()
+            _parsed_projects[key] = result.result
+        return _parsed_projects[key]
+
+
+def _manifest_mtime() -> float:
+    try:
+        return dbt_project.manifest_path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _close_dbt_duckdb() -> None:
+    """dbt-duckdb keeps its DuckDB database open in the process after a build (its connection manager
+    holds one environment for the adapter's life); the step reads the marts' metadata, the
+    validation writes the warehouse next, and DuckDB refuses a second open with another
+    configuration while one is open in the process. This is what the adapter itself does before it
+    opens an environment with new credentials."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        env = DuckDBConnectionManager._ENV
+        if env is not None:
+            env.close()
+        DuckDBConnectionManager.close_all_connections()
+
+
+class InProcessDbtBuild:
+    """One dbt invocation in a thread of this process; ``stream()`` yields its Dagster events while
+    it runs (a test's result reaches the UI as dbt finishes it), then raises if dbt failed."""
+
+    def __init__(self, *, args, parse_args, manifest, translator, context, target_path, project):
+        self.args, self.parse_args = args, parse_args
+        self.manifest, self.translator, self.context = manifest, translator, context
+        self.target_path, self.project = target_path, project
+        self.success: bool | None = None
+        self.errors: list[str] = []
+
+    def _run(self, events: queue.SimpleQueue) -> None:
+        from dbt.cli.main import dbtRunner
+        from dbt_common.events.functions import msg_to_dict
+
+        def on_event(msg) -> None:
+            name = msg.info.name
+            if name in _RESULT_EVENTS:
+                events.put(msg_to_dict(msg))
+            elif msg.info.level == "error" and msg.info.msg:
+                self.errors.append(msg.info.msg)
+
+        outcome: Any = None
+        try:
+            parsed = _parsed_project(self.parse_args)
+            result = dbtRunner(manifest=parsed, callbacks=[on_event]).invoke(self.args)
+            self.success = bool(result.success)
+            if result.exception is not None:
+                self.errors.append(f"{type(result.exception).__name__}: {result.exception}")
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the step's thread by stream()
+            self.success = False
+            outcome = exc
+        finally:
+            try:
+                _close_dbt_duckdb()
+            finally:
+                events.put(_Finished(outcome))
+
+    def stream(self) -> Iterator[Any]:
+        from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
+
+        events: queue.SimpleQueue = queue.SimpleQueue()
+        worker = threading.Thread(target=self._run, args=(events,), name="dbt-build", daemon=True)
+        worker.start()
+        while True:
+            item = events.get()
+            if isinstance(item, _Finished):
+                break
+            yield from DbtCoreCliEventMessage(raw_event=item, event_history_metadata={}).to_default_asset_events(
+                manifest=self.manifest, dagster_dbt_translator=self.translator, context=self.context,
+                target_path=self.target_path, project=self.project)
+        worker.join()
+        if item.exception is not None:
+            raise item.exception
+        if not self.success:
+            detail = "\n".join(self.errors[-20:]) or "(no error message; see the dbt log)"
+            raise dg.Failure(description=f"dbt build failed: {' '.join(self.args[:1])}\n{detail}")
+
+
+class _Finished:
+    def __init__(self, exception: BaseException | None):
+        self.exception = exception
 
 
 class OgiDbtTranslator(DagsterDbtTranslator):
@@ -213,32 +384,46 @@ def dbt_target_dir(paths: WarehousePaths):
     return paths.stage_dir / "dbt_target"
 
 
-def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths, tag: str):
-    # the profile reads the warehouse path from the environment of the dbt subprocess
+# Up to this many reports a full build keeps the profile's threads: its queries are small and the
+# build's time is dbt's per-node overhead, which threads overlap (a quickstart's 130 nodes)
+SIDE_BY_SIDE_FULL_BUILD_REPORTS = 20000
+
+
+def _report_count(paths: WarehousePaths) -> int:
+    with connect(paths.warehouse_file, read_only=True) as con:
+        found = con.execute("select count(*) from information_schema.tables "
+                            "where table_schema = 'raw' and table_name = 'reports'").fetchone()[0]
+        return con.execute("select count(*) from raw.reports").fetchone()[0] if found else 0
+
+
+def _build(context: dg.AssetExecutionContext, dbt: OgiDbtCliResource, paths: WarehousePaths, tag: str):
+    # the profile reads the warehouse path from the environment (dbt runs in this process)
     os.environ["OGI_WAREHOUSE"] = str(paths.warehouse_file)
     # "buildable": a test runs in the build that has all of its parents (a rule-mart test whose
     # other parent is a core source would otherwise run, and fail, in the core build)
     # dbt's unit tests check the models' SQL on fixtures, not the data: they run in the test suite
     # (tests/integration/test_dbt_unit_tests.py), not in every refresh (about 1 s a build)
     args = ["build", "--indirect-selection", "buildable", "--exclude-resource-type", "unit_test",
-            # dagster-dbt reads dbt's events from its stdout: no manifest.json / run_results.json
+            # Dagster gets dbt's events from dbt's callbacks: no manifest.json / run_results.json
             # written twice per build (1.1 MB each, about 1 s), and no debug-level dbt.log of every
-            # statement (info level is kept in the target folder)
-            "--no-write-json", "--log-level-file", "info"]
+            # statement (info level is kept in the target folder); plain text in the run's log
+            "--no-write-json", "--log-level-file", "info", "--no-use-colors"]
     reason = full_refresh_reason(paths, tag)
     if reason:
         context.log.info(f"{tag} marts rebuilt whole (--full-refresh): {reason}")
-        # one model at a time: the marts' full builds are large queries that each use every core,
-        # and run side by side they share one DuckDB memory limit and spill (at 100,000 reports
-        # fct_applications took 44 s alone, 158 s beside three other marts, under a load of 9)
-        args += ["--full-refresh", "--threads", "1"]
+        args += ["--full-refresh"]
+        if _report_count(paths) > SIDE_BY_SIDE_FULL_BUILD_REPORTS:
+            # one model at a time: the marts' full builds are large queries that each use every core,
+            # and run side by side they share one DuckDB memory limit and spill (at 100,000 reports
+            # fct_applications took 44 s alone, 158 s beside three other marts, under a load of 9)
+            args += ["--threads", "1"]
     else:
         context.log.info(f"{tag} marts built incrementally: only the reports that changed are replaced")
-    invocation = dbt.cli(args, context=context, target_path=dbt_target_dir(paths))
+    invocation = dbt.build_in_process(args, context=context, target_path=dbt_target_dir(paths))
     nodes = _manifest_nodes()
     # Test results go to Dagster while dbt runs (writing each event takes the run process tens of
     # milliseconds, about as long as dbt takes for a test: they overlap). A model's output waits for
-    # the end: its table metadata is read from DuckDB, which the dbt process holds locked until then.
+    # the end: its table metadata is read from DuckDB, which dbt holds open until then.
     models = []
     for event in invocation.stream():  # raises when dbt failed: the build is then not recorded
         node = nodes.get((event.metadata or {}).get("unique_id").value) \
@@ -247,8 +432,7 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: Wareho
             yield event
         else:
             models.append((event, node))
-    if invocation.process.wait() == 0:
-        _record_build(paths, tag)
+    _record_build(paths, tag)  # stream() raised if dbt failed: a failed build is not recorded
     with connect(paths.warehouse_file, read_only=True) as con:
         for event, node in models:
             try:
@@ -270,24 +454,7 @@ def dbt_core_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths
         # yielding no output skips every downstream step (validation, rule marts, serving copy)
         context.log.info("nothing changed since the last published refresh: marts, rules and serving copy kept")
         return
-    _preload_validation()
     yield from _build(context, dbt, paths, "core")
-
-
-def _preload_validation() -> None:
-    """Import Great Expectations (about 6 s) in a thread while dbt builds the core marts in its own
-    process: the validation step after it then starts at once. An import error is left for the
-    validation step to raise."""
-
-    def load() -> None:
-        try:
-            from expectations.runner import preload
-
-            preload()
-        except Exception:  # noqa: BLE001
-            pass
-
-    threading.Thread(target=load, name="preload-great-expectations", daemon=True).start()
 
 
 @dbt_assets(

@@ -9,6 +9,8 @@ from collections import Counter
 import dagster as dg
 import polars as pl
 
+from dagster_project.defs.dbt_assets import parse_project_in_background
+from dagster_project.defs.quality import preload_validation_in_background
 from dagster_project.defs.resources import ShardStorage, WarehousePaths
 from dagster_project.settings import executor_name, landing_problem, parse_partition_count
 from ingest import PARSER_VERSION
@@ -130,7 +132,8 @@ def partitions_with_work(context: dg.OpExecutionContext, shards: ShardStorage):
     description="Read, decode (front ends, OCR) and parse one hash bucket of the contents (or, in-process, every "
     "bucket of the run); writes the facts as Parquet shards and commits each bucket (ingest.parse_stage).",
 )
-def parse_partition_op(context: dg.OpExecutionContext, shards: ShardStorage, partition: str) -> list[dict]:
+def parse_partition_op(context: dg.OpExecutionContext, shards: ShardStorage, paths: WarehousePaths,
+                       partition: str) -> list[dict]:
     keys = partition.split(",")
     progress: list[Progress] = []
 
@@ -138,8 +141,15 @@ def parse_partition_op(context: dg.OpExecutionContext, shards: ShardStorage, par
         progress.append(Progress(f"parsing {keys[0] if len(keys) == 1 else f'{len(keys)} partitions'}", total,
                                  _emitter(context), unit="files", every_seconds=2.0))
 
+    in_process = executor_name() == "in_process"
+    if in_process:
+        # the later steps of this run share this process: what they would start with is done meanwhile
+        if context.job_def.has_node_named("rule_results"):
+            preload_validation_in_background()
+        if context.job_def.has_node_named("dbt_core_marts"):
+            parse_project_in_background(paths)
     # out of process the steps are the parallelism: one reader process each unless OGI_READ_WORKERS says
-    readers = None if executor_name() == "in_process" else int(os.environ.get("OGI_READ_WORKERS") or 1)
+    readers = None if in_process else int(os.environ.get("OGI_READ_WORKERS") or 1)
     results = parse_partitions(shards.store(), keys, log_error=context.log.error, on_start=start,
                                on_file=lambda: progress[0].advance(), read_workers=readers)
     if progress:

@@ -64,6 +64,25 @@ _RULE_RESULTS = dg.AssetKey(["raw", "rule_results"])
 _RULE_CATALOGUE = dg.AssetKey(["raw", "rule_catalogue"])
 
 
+def preload_validation_in_background() -> None:
+    """Import Great Expectations (about 6 s of CPU) in a thread while the parse stage runs, so that the
+    validation step starts at once. Only where the steps share one process (the in-process executor:
+    the quickstart, ``ogi run``): the parse step mostly waits for its reader processes and for Polars,
+    which release the interpreter, whereas dbt, which runs in this process too, would compete with the
+    import for it. An import error is left for the validation step to raise."""
+    import threading
+
+    def load() -> None:
+        try:
+            from expectations.runner import preload
+
+            preload()
+        except Exception:  # noqa: BLE001
+            pass
+
+    threading.Thread(target=load, name="preload-great-expectations", daemon=True).start()
+
+
 @dg.multi_asset(
     name="rule_results",
     specs=[
