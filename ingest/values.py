@@ -40,10 +40,7 @@ def cleaned_cell_expr(col: str = "cell_text") -> pl.Expr:
     """Cell text trimmed of every kind of whitespace, with HTML's &nbsp; treated as blank."""
     # stripped first, the same result (the collapsed runs are whitespace too; "&nbsp;" holds none): most
     # cells that print a space print it around their text only (| 0 |), and then need no rewrite
-    return (
-        pl.col(col).fill_null("").str.strip_chars().map_batches(_collapse_spaces, return_dtype=pl.String)
-        .str.strip_chars()
-    )
+    return pl.col(col).fill_null("").str.strip_chars().map_batches(_collapse_spaces, return_dtype=pl.String)
 
 
 _SPACE = r"[\s\u00a0\u3000]"
@@ -52,11 +49,14 @@ _SPACE_RUN = r"(?:&nbsp;|" + _SPACE + r")+"
 
 
 def _collapse_spaces(cells: pl.Series) -> pl.Series:
+    """Stripped cells -> the runs collapsed and the ends stripped again (an &nbsp; at an end becomes a
+    space there)."""
     # the regex rewrite is the costly part and most cells have no space at all: rewrite only the others
+    # (the others are stripped already: a second strip of every cell changes none of them)
     spaced = cells.str.contains(_SPACE + r"|&nbsp;").arg_true()
     if spaced.is_empty():
         return cells
-    return cells.clone().scatter(spaced, cells.gather(spaced).str.replace_all(_SPACE_RUN, " "))
+    return cells.clone().scatter(spaced, cells.gather(spaced).str.replace_all(_SPACE_RUN, " ").str.strip_chars())
 
 
 def classify_cells(df: pl.DataFrame, text_col: str = "raw_text") -> pl.DataFrame:
