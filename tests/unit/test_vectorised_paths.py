@@ -7,7 +7,7 @@ import polars as pl
 from ingest.frontends import rows
 from ingest.frontends.text import cells_frame, lines_frame
 from ingest.metadata import extract_metadata, metadata_frame
-from ingest.values import cleaned_cell_expr
+from ingest.values import cleaned_cell_expr, nfkc_expr
 
 TEXTS = [
     "信息名称：某省教育厅2019年政府信息公开工作年度报告\n发文时间：2020-02-04\n",
@@ -24,6 +24,14 @@ def test_metadata_frame_matches_extract_metadata():
     for row, text in zip(frame.iter_rows(named=True), TEXTS, strict=True):
         expected = extract_metadata(text)
         assert {k: v for k, v in row.items() if k != "doc_id"} == expected.__dict__, text
+
+
+def test_nfkc_expr_is_the_normaliser():
+    # the mapped fast path (ASCII, ideographs, kept punctuation, full-width forms) and the others
+    texts = ["ａｂｃ（１）：　中文，。“引”《书》—·×", "x…y", None, "e\u0301", "", "①㎡", "ＡＢ\u3000c\t\n", "\u2011",
+             "한글", "\ufa10兀", "ｶﾞ", "\x0b\x1c", *TEXTS]
+    frame = pl.DataFrame({"t": texts})
+    assert frame.select(nfkc_expr(pl.col("t")))["t"].to_list() == frame.select(pl.col("t").str.normalize("NFKC"))["t"].to_list()
 
 
 def test_cleaned_cells_collapse_spaces_and_nbsp():
