@@ -77,3 +77,24 @@ def test_block_frames_spread_cells():
         (4, "tab", "b", 1, "d2", False),
     ]
     assert grid.schema["doc_id"] == pl.Int64
+
+
+def test_block_payloads_read_in_polars_as_in_python():
+    # the column-by-column payload (read by Polars) and the earlier list of blocks (read in Python) give
+    # the frames the blocks give, documents without blocks and a block without copy flags included
+    import json
+
+    docs = [
+        (7, [rows.para("标题", "p1"), rows.para(" \x1c ", "p2"),
+             rows.Block("tab", ["总计", "3", ""], ["c1", "c2", "c3"], [False, True, False]),
+             rows.Block("tab", ["a\t\"b\\", "\u2028"], ["d1", "d2"])]),
+        (8, []),
+        (9, [rows.Block("tab", [], [])]),
+        (7, [rows.para("again", "p9")]),
+    ]
+    expected = rows.frames(docs)
+    for payloads in ([rows.dumps(b) for _, b in docs], [json.dumps([b.to_json() for b in blocks]) for _, blocks in docs]):
+        got = rows.frames_from_json([(doc_id, p) for (doc_id, _), p in zip(docs, payloads, strict=True)])
+        for frame, want in zip(got, expected, strict=True):
+            assert frame.schema == want.schema and frame.rows() == want.rows()
+    assert [b.cells for b in rows.loads(rows.dumps(docs[0][1]))] == [b.cells for b in docs[0][1]]
