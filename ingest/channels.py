@@ -13,7 +13,7 @@ from __future__ import annotations
 import polars as pl
 
 from ingest.narrative import _to_number, continues_run, empty_facts, sentences_frame
-from ingest.values import nfkc_expr
+from ingest.nfkc import nfkc_expr
 
 CHANNELS = (
     "portal_website",

@@ -27,7 +27,8 @@ from datetime import date
 import polars as pl
 
 from ingest.agency import resolve_in_context
-from ingest.values import PY_WHITESPACE, nfkc_expr
+from ingest.nfkc import nfkc_expr
+from ingest.values import PY_WHITESPACE
 
 _ORG_SUFFIX = (
     r"(?:委员会|办公室|办公厅|人民政府|街道办事处|管理委员会|管委会|事务中心|服务中心|中心|研究院|考试院|研究室|"

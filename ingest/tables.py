@@ -166,9 +166,16 @@ def _tables_seen(grid: pl.DataFrame, cells: pl.DataFrame, warnings: pl.DataFrame
         .when((pl.col("section") == "t4") & text & pl.col("t4_key").is_not_null())
         .then(pl.lit("t4"))
     )
+    # the family is worked out for the text cells of the tables only (every branch asks for those): a
+    # when/then's string tests would read every cell of the grid, nulled or not
     seen = (
-        grid.select("doc_id", family.alias("family"), "locator")
+        grid.lazy()
+        .select("doc_id", "cell_state", "t2_area", "section", "caption_table", "t2_label", "t3_key", "t4_key", "norm",
+                "locator")
+        .filter(text & (pl.col("t2_area") | pl.col("section").is_in(["t3", "t4"])))
+        .select("doc_id", family.alias("family"), "locator")
         .filter(pl.col("family").is_not_null())
+        .collect()
         .group_by("doc_id", "family")
         .agg(pl.col("locator").first())
     )
@@ -216,10 +223,14 @@ def _cell_meanings(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]) -> pl.Dat
     # a null text (no front end gives one) is classified too, as the last entry
     texts = pl.DataFrame({"raw_text": categories.append(pl.Series([None], dtype=pl.String))})
     texts = texts.with_columns(normalise_label_expr(pl.col("raw_text")).alias("norm"))
+    # a label with the remark a report adds in brackets: 规章(设区的市、自治州人民政府应提供相关数据).
+    # Only a text with a "(" has one: the capture pattern runs on those (the distinct texts include
+    # every paragraph, long, where it would scan each one to the end)
+    norm = texts["norm"]
+    bracketed = norm.str.contains("(", literal=True).arg_true()
     texts = texts.with_columns(
         strip_list_marker_expr(pl.col("norm")).alias("norm2"),
-        # a label with the remark a report adds in brackets: 规章(设区的市、自治州人民政府应提供相关数据)
-        pl.col("norm").str.replace(r"^(.+?)\(.*$", "$1").alias("norm3"),
+        norm.clone().scatter(bracketed, norm.gather(bracketed).str.replace(r"^(.+?)\(.*$", "$1")).alias("norm3"),
     )
     texts = classify_cells(texts)
     for frame, key in ((vocab["t3_rows"], "t3_key"), (vocab["t4_rows"], "t4_key"), (vocab["captions"], "caption_table"),

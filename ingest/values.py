@@ -10,6 +10,7 @@ import re
 
 import polars as pl
 
+from ingest.nfkc import nfkc_expr
 from ingest.registry import registry
 
 # Units a number cell may carry; amounts are converted by the factors in the YAML.
@@ -29,45 +30,6 @@ _THOUSANDS_RE = r"(\d),(\d{3})"
 PY_WHITESPACE = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
 )
-
-
-# NFKC without the normaliser where it can be done without it. Polars' normaliser costs about as much
-# as all the rest of the metadata reading, and most text holds only characters NFKC keeps (ASCII, the
-# CJK ideographs, CJK and general punctuation) and full-width forms it maps one for one to ASCII (and
-# the ideographic space to a space). A text of those characters only is normalised by that mapping: no
-# character of the set decomposes into several or combines with a neighbour, so the normal form is the
-# characters mapped one by one. Any other text goes through the normaliser. The set is taken from
-# Python's own NFKC table (the ranges are decades old: every Unicode version agrees on them).
-def _nfkc_tables() -> tuple[str, list[str], list[str]]:
-    import unicodedata
-
-    def kept(c: str) -> bool:
-        return unicodedata.normalize("NFKC", c) == c and unicodedata.combining(c) == 0
-
-    punctuation = [chr(c) for c in [0xB7, 0xD7, *range(0x2010, 0x2028), *range(0x3001, 0x3020)] if kept(chr(c))]
-    mapped = [chr(c) for c in [0x3000, *range(0xFF01, 0xFF5F)]]
-    targets = [unicodedata.normalize("NFKC", c) for c in mapped]
-    assert all(len(t) == 1 and ord(t) < 0x80 for t in targets)
-    assert all(kept(chr(c)) for c in [*range(0x20, 0x7F), 0x4E00, 0x9FA5])
-    members = "".join(f"\\x{{{ord(c):x}}}" for c in [*punctuation, *mapped])
-    return r"^[\t\n\r\x20-\x7e\x{4e00}-\x{9fff}" + members + r"]*$", mapped, targets
-
-
-_NFKC_SIMPLE_RE, _NFKC_MAPPED, _NFKC_TARGETS = _nfkc_tables()
-
-
-def _nfkc_series(texts: pl.Series) -> pl.Series:
-    simple = texts.str.contains(_NFKC_SIMPLE_RE)
-    out = texts.str.replace_many(_NFKC_MAPPED, _NFKC_TARGETS)
-    other = (~simple).arg_true()
-    if other.is_empty():
-        return out
-    return out.scatter(other, texts.gather(other).str.normalize("NFKC"))
-
-
-def nfkc_expr(expr: pl.Expr) -> pl.Expr:
-    """``expr.str.normalize("NFKC")``, the same strings, without the normaliser for most texts."""
-    return expr.map_batches(_nfkc_series, return_dtype=pl.String)
 
 
 def _words(state: str) -> list[str]:
@@ -101,8 +63,7 @@ def _collapse_spaces(cells: pl.Series) -> pl.Series:
 def classify_cells(df: pl.DataFrame, text_col: str = "raw_text") -> pl.DataFrame:
     """Add cell_state, value (signed, unit as written), unit_raw and value_is_integer."""
     compact = (
-        pl.col(text_col)
-        .str.normalize("NFKC")
+        nfkc_expr(pl.col(text_col))
         .str.replace_all(r"\s+", "")
         .str.replace_all(_THOUSANDS_RE, "$1$2")
         .str.replace_all(_THOUSANDS_RE, "$1$2")
@@ -161,7 +122,7 @@ def normalise_state_word(word: str) -> str:
 def header_unit_expr(col: str) -> pl.Expr:
     """The money unit written in a header cell, e.g. 采购总金额(单位:万元,保留4位小数) -> 万元."""
     units = sorted(registry().amount_units(), key=len, reverse=True)
-    return pl.col(col).str.normalize("NFKC").str.extract(r"(" + "|".join(units) + r")")
+    return nfkc_expr(pl.col(col)).str.extract(r"(" + "|".join(units) + r")")
 
 
 def amount_factor_expr(unit_col: str) -> pl.Expr:

@@ -7,7 +7,8 @@ import polars as pl
 from ingest.frontends import rows
 from ingest.frontends.text import cells_frame, lines_frame
 from ingest.metadata import extract_metadata, metadata_frame
-from ingest.values import cleaned_cell_expr, nfkc_expr
+from ingest.nfkc import nfkc_expr
+from ingest.values import cleaned_cell_expr
 
 TEXTS = [
     "信息名称：某省教育厅2019年政府信息公开工作年度报告\n发文时间：2020-02-04\n",
