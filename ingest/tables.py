@@ -770,19 +770,26 @@ def _map_t3(grid: pl.DataFrame):
     )
     v2021 = pl.col("t3_key").is_in(_T3_V2021_ONLY).any().over("doc_id")
     t3 = t3.with_columns(pl.when(v2021).then(pl.lit("v2021")).otherwise(pl.lit("v2019")).alias("t3_version"))
-    versions = t3.group_by("doc_id").agg(pl.col("t3_version").first())
+    # one version a document (the any above is over the document): read on each document's first cell
+    # (documents in order), not by a grouping of every cell
+    if t3["doc_id"].is_sorted():
+        versions = t3.filter((pl.col("doc_id") != pl.col("doc_id").shift(1)).fill_null(True)).select("doc_id", "t3_version")
+    else:
+        versions = t3.group_by("doc_id").agg(pl.col("t3_version").first())
     orders = {v: [("other_processing" if r["key"] == "other_group" else r["key"], r.get("data", True))
                   for r in reg.t3(v).rows] for v in reg.versions}
     t3, order_warn = _rows_by_template_order(t3, "_row_key", lambda doc: orders[doc["t3_version"]], "t3")
-    # the rightmost label decides the row; lines without any known label are headers or notes
-    rows = t3.filter(pl.col("_row_key").is_not_null())
+    # the rightmost label decides the row; lines without any known label are headers or notes. A line
+    # keeps one row key over all its cells, so it is kept or dropped whole: whether it prints a number
+    # is asked of all of t3, and each part is one filter of it
     line_has_number = (pl.col("cell_idx") > pl.col("_last_label_idx")) & has_number
-    rows = rows.with_columns(line_has_number.any().over(LINE).alias("_has_number")).drop("_last_label_idx")
+    t3 = t3.with_columns(line_has_number.any().over(LINE).alias("_has_number")).drop("_last_label_idx")
+    labelled = pl.col("_row_key").is_not_null()
     group_line = pl.col("_row_key").is_in(_T3_GROUP_LABELS) | (
         (pl.col("_row_key") == "other_processing") & (pl.col("t3_version") == "v2021")
     )
-    warn_rows = rows.filter(group_line & pl.col("_has_number"))
-    rows = rows.filter(~group_line)
+    warn_rows = t3.filter(labelled & group_line & pl.col("_has_number"))
+    rows = t3.filter(labelled & ~group_line)
     placed, warnings = _align(rows, len(columns), "t3_key", "_row_key")
     confirmed, confirmed_lines = _confirm_by_identities(_align.last_ambiguous, placed, columns)
     if not confirmed.is_empty():
@@ -1008,12 +1015,21 @@ def _confirm_by_identities(amb: pl.DataFrame, placed: pl.DataFrame, columns: lis
 
 def _first_occurrence(placed: pl.DataFrame, table_id: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """A row label printed twice: the first line wins, the later ones are reported."""
-    placed = placed.filter(pl.col("row_key").is_not_null()).with_columns(
-        pl.col("line_no").min().over("doc_id", "row_key").alias("_first_line")
-    )
-    dups = (
-        _per_line(placed.filter(pl.col("line_no") != pl.col("_first_line")),
-                  pl.col("row_key").first(), pl.col("raw_text").str.join(" | "), pl.col("locator").first())
+    placed = placed.filter(pl.col("row_key").is_not_null())
+    # most batches print every row once: a look at the distinct (document, row, line) triples finds
+    # that before the window over (document, row) and the two filters of every placed cell
+    rows = placed.select("doc_id", "row_key", "line_no").unique()
+    if not rows.select(pl.struct("doc_id", "row_key").is_duplicated().any()).item():
+        return placed, _duplicate_rows(placed.clear(), table_id)
+    placed = placed.with_columns(pl.col("line_no").min().over("doc_id", "row_key").alias("_first_line"))
+    dups = _duplicate_rows(placed.filter(pl.col("line_no") != pl.col("_first_line")), table_id)
+    return placed.filter(pl.col("line_no") == pl.col("_first_line")).drop("_first_line"), dups
+
+
+def _duplicate_rows(later: pl.DataFrame, table_id: str) -> pl.DataFrame:
+    """The warnings of the lines that print a row label again."""
+    return (
+        _per_line(later, pl.col("row_key").first(), pl.col("raw_text").str.join(" | "), pl.col("locator").first())
         .with_columns(
             pl.lit(table_id).alias("table_id"),
             pl.lit("duplicate_row").alias("code"),
@@ -1021,7 +1037,6 @@ def _first_occurrence(placed: pl.DataFrame, table_id: str) -> tuple[pl.DataFrame
             pl.lit("the same row label appears again; the first occurrence was kept").alias("detail"),
         )
     )
-    return placed.filter(pl.col("line_no") == pl.col("_first_line")).drop("_first_line"), dups
 
 
 # --------------------------------------------------------------------------- 表四
