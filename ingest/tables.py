@@ -354,12 +354,17 @@ def _assign_sections(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]) -> pl.D
         .over("doc_id")
         .alias("section_start"),
     )
-    return grid.join(
+    grid = grid.join(
         first.select(LINE, "section", "section_start", "section_marker", "heading_section", "first_norm", "t2_area"),
         on=LINE,
         how="left",
         maintain_order="left",
-    ).with_columns(
+    )
+    if grid["section"].null_count() == 0:
+        # every line has a cell that is not blank (section is never null on a line of ``first``): the
+        # three columns are already filled along each document, and the fills below change nothing
+        return grid
+    return grid.with_columns(
         # a line of blanks only (a lone "|" between cells) lies in the section around it
         pl.col("section").forward_fill().over("doc_id").fill_null("none"),
         pl.col("section_start").forward_fill().over("doc_id"),
@@ -388,10 +393,16 @@ def _logical_rows(grid: pl.DataFrame) -> pl.DataFrame:
         grid = grid.filter(~(in_table & pl.col("span_copy") & (pl.col("cell_state") == "text")))
     # The grid is in reading order and every step below is a running sum or a fill along it: no
     # window over lines or rows (they cost more than the rest of the regrouping together).
-    text = pl.col("cell_state") == "text"
-    value = ~pl.col("cell_state").is_in(["blank", "text"])
     first_of_line = pl.col(LINE) != pl.col(LINE).shift(1).fill_null(-1)
-    family = pl.when(in_t3).then(1).when(in_t4).then(2).when(in_t2).then(3).otherwise(0)
+    # the table family (0 outside the tables) and the cell's kind, each read several times below: columns
+    # made once (an eager expression is computed again at every use, string comparisons each time)
+    grid = grid.with_columns(
+        pl.when(in_t3).then(1).when(in_t4).then(2).when(in_t2).then(3).otherwise(0).alias("_family"),
+        (pl.col("cell_state") == "text").alias("_text"),
+        (~pl.col("cell_state").is_in(["blank", "text"])).alias("_value"),
+    )
+    family, text, value = pl.col("_family"), pl.col("_text"), pl.col("_value")
+    in_table = family != 0
     # values before each cell, and before the first cell of its line
     grid = grid.with_columns(
         first_of_line.alias("_first_of_line"),
@@ -427,7 +438,7 @@ def _logical_rows(grid: pl.DataFrame) -> pl.DataFrame:
         # the document ends inside this row: a page opening or a text capture cut short
         ((pl.col("_row") == pl.when("_last_of_doc").then(pl.col("_row")).backward_fill()) & plain_text).alias("_at_end"),
     ).drop("_row", "_row_start", "_row_line", "_i", "_boundary", "_first_of_line", "_values_before",
-           "_line_start_values", "_last_of_doc")
+           "_line_start_values", "_last_of_doc", "_family", "_text", "_value")
 
 
 # What a placed cell carries into the facts (and the warnings): the 表三/表四 mappers select these
