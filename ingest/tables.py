@@ -538,20 +538,22 @@ def _map_t2(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]):
         )
     )
     warnings.append(order_warn)
-    placed_parts = []
     rows = rows.filter(pl.col("version").is_not_null())
-    for (table_id, version), group in rows.group_by("table_id", "version", maintain_order=True):
-        table_cols = cols.filter((pl.col("table_id") == table_id) & (pl.col("version") == version))
-        width = int(table_cols["position"].max()) + 1
-        placed, warn = _align(group.sort(LINE, "cell_idx"), width, "t2_label", "row_key")
-        positions = table_cols.select(pl.col("position").cast(pl.Int64).alias("_pos"), "col_key", "value_type").unique("_pos")
-        placed_parts.append(placed.with_columns(pl.col("_pos").cast(pl.Int64)).join(positions, on="_pos", how="left"))
-        warnings.append(warn.with_columns(pl.lit(table_id).alias("table_id")))
-    facts = (
-        pl.concat(placed_parts, how="diagonal_relaxed")
-        if placed_parts
-        else rows.clear().with_columns(pl.lit(None, pl.String).alias("col_key"), pl.lit(None, pl.String).alias("value_type"))
-    )
+    if rows.is_empty():
+        facts = rows.clear().with_columns(pl.lit(None, pl.String).alias("col_key"), pl.lit(None, pl.String).alias("value_type"))
+    else:
+        # every sub-table and version in one pass, each row with its table's width (a logical row is of
+        # one sub-table and one version): one alignment, not one per sub-table (each a few dozen small
+        # Polars steps of fixed cost)
+        rows = rows.join(widths, on=["table_id", "version"], how="left", maintain_order="left")
+        placed, warn = _align(rows.sort(LINE, "cell_idx"), "_width", "t2_label", "row_key")
+        positions = cols.select("table_id", "version", pl.col("position").cast(pl.Int64).alias("_pos"), "col_key",
+                                "value_type").unique(["table_id", "version", "_pos"])
+        facts = placed.with_columns(pl.col("_pos").cast(pl.Int64)).join(
+            positions, on=["table_id", "version", "_pos"], how="left"
+        ).drop("_width")
+        row_tables = rows.select(LINE, "table_id").unique(LINE)
+        warnings.append(warn.join(row_tables, on=LINE, how="left").drop("_width", strict=False))
     facts = facts.join(header_units, on=["doc_id", "table_id"], how="left")
     facts, dup_warn = _first_occurrence(facts.with_columns((pl.col("table_id") + "." + pl.col("row_key")).alias("row_key")), "t2")
     facts = facts.with_columns(pl.col("row_key").str.split(".").list.last())
@@ -643,7 +645,7 @@ def _index_in_group(frame: pl.DataFrame, key: str) -> pl.Expr:
     return index - pl.when(first).then(index).forward_fill()
 
 
-def _align(rows: pl.DataFrame, width: int, label_col: str, key_col: str | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _align(rows: pl.DataFrame, width: int | str, label_col: str, key_col: str | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Place the data cells after each row's rightmost label into ``width`` physical columns.
 
     ``rows`` are logical rows (``_logical_rows``). When the row's printed values sit on one line, that
@@ -653,8 +655,11 @@ def _align(rows: pl.DataFrame, width: int, label_col: str, key_col: str | None =
     an info warning. When the values run over several lines (one cell per line, values after their
     label), the separators between them carry nothing and the printed values are read in order, which
     is certain only when there are exactly ``width`` of them. Anything else, or too few cells, makes the
-    row ambiguous: no fact, a warning with the raw cells. ``rows`` come in reading order.
+    row ambiguous: no fact, a warning with the raw cells. ``rows`` come in reading order. ``width``
+    is the number of columns, or the name of the column that holds each row's (rows of several
+    tables placed in one pass).
     """
+    columns = pl.col(width) if isinstance(width, str) else pl.lit(width)
     # a row placed without a readable label may still begin with the fragment of one (止公开)
     is_label = pl.col(label_col).is_not_null() | ((pl.col("cell_idx") == 0) & (pl.col("cell_state") == "text"))
     printed = pl.col("cell_state") != "blank"
@@ -683,15 +688,15 @@ def _align(rows: pl.DataFrame, width: int, label_col: str, key_col: str | None =
         pl.len().over(LINE).alias("_n"),
         pl.col("_di").filter(printed).max().over(LINE).alias("_last"),
     )
-    exact = pl.col("_n") == width
-    right = one_line & ((pl.col("_last") + 1) >= width)
+    exact = pl.col("_n") == columns
+    right = one_line & ((pl.col("_last") + 1) >= columns)
     # the document stops inside the row: what it prints before the cut are the row's first cells
-    cut = pl.col("_at_end") & (pl.col("_n") < width) & pl.col("_last").is_not_null()
+    cut = pl.col("_at_end") & (pl.col("_n") < columns) & pl.col("_last").is_not_null()
     data = data.with_columns(
         pl.when(exact | cut)
         .then(pl.col("_di"))
         .when(right)
-        .then(pl.col("_di") - (pl.col("_last") - width + 1))
+        .then(pl.col("_di") - (pl.col("_last") - columns + 1))
         .alias("_pos"),
         pl.when(pl.col("_last").is_null())
         .then(pl.lit("all_blank"))
@@ -712,16 +717,18 @@ def _align(rows: pl.DataFrame, width: int, label_col: str, key_col: str | None =
         extra_zero.any().over(LINE).alias("_extra_zero"),
     )
     placed = data.filter(
-        pl.col("_mode").is_in(["exact", "right", "cut"]) & (pl.col("_pos") >= 0) & (pl.col("_pos") < width)
+        pl.col("_mode").is_in(["exact", "right", "cut"]) & (pl.col("_pos") >= 0) & (pl.col("_pos") < columns)
     )
     # A row of blanks only: emit one blank per column so the row's presence is recorded.
+    all_blank = data.filter(pl.col("_mode") == "all_blank")
+    widest = width if isinstance(width, int) else int(all_blank[width].max() or 0)
     blank_rows = (
-        data.filter(pl.col("_mode") == "all_blank")
+        all_blank
         .group_by(LINE, maintain_order=True)
         .agg(pl.all().exclude("_pos").first())
-        .join(pl.DataFrame({"_pos": list(range(width))}, schema={"_pos": pl.Int32}), how="cross")
+        .join(pl.DataFrame({"_pos": list(range(widest))}, schema={"_pos": pl.Int32}), how="cross")
         # a row the document ends inside shows only the cells printed before the end
-        .filter(~pl.col("_at_end") | (pl.col("_pos") < pl.col("_n")))
+        .filter((pl.col("_pos") < columns) & (~pl.col("_at_end") | (pl.col("_pos") < pl.col("_n"))))
         .with_columns(pl.lit("").alias("raw_text"), pl.format("line {}", pl.col("line_no")).alias("locator"))
     )
     placed = pl.concat([placed, blank_rows], how="diagonal_relaxed")
@@ -730,14 +737,14 @@ def _align(rows: pl.DataFrame, width: int, label_col: str, key_col: str | None =
     row_key = (pl.col(key_col) if key_col else pl.lit(None, pl.String)).first().alias("row_key")
     ambiguous = (
         _per_line(data.filter(pl.col("_mode") == "ambiguous"), row_key, row_text, pl.col("locator").first(),
-                  pl.len().alias("_n"))
+                  pl.len().alias("_n"), *([pl.col(width).first()] if isinstance(width, str) else []))
         .with_columns(
             pl.lit("ambiguous_alignment").alias("code"),
             pl.lit("warn").alias("severity"),
             pl.format(
                 "{} data cells cannot be placed into {} columns with certainty; values kept here, none emitted",
                 pl.col("_n"),
-                pl.lit(width),
+                columns,
             ).alias("detail"),
         )
     )
