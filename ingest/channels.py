@@ -178,6 +178,16 @@ def _before_figure(clause: pl.Expr) -> pl.Expr:
 _SENTENCE = ("doc_id", "line_no", "sentence_no")
 
 
+def _without_thousands_commas(sentences: pl.Series) -> pl.Series:
+    """1,992 -> 1992. The capture pattern runs on the sentences that hold such a number only (found by
+    the same pattern without its groups, which the regex engine runs far faster): on every sentence
+    it costs about as much as the normal form."""
+    at = sentences.str.contains(r"\d,\d{3}").arg_true()
+    if at.is_empty():
+        return sentences
+    return sentences.clone().scatter(at, sentences.gather(at).str.replace_all(r"(\d),(\d{3})", "$1$2"))
+
+
 def _sum_in_run(expr: pl.Expr, run_start: pl.Expr) -> pl.Expr:
     """``expr.cum_sum().over(run)`` for runs of consecutive rows starting where ``run_start`` holds
     (``expr`` without nulls): the running sum less its value before the run's first row."""
@@ -203,7 +213,7 @@ def channel_facts(lines: pl.DataFrame, sentences: pl.DataFrame | None = None) ->
         return empty_facts(sentences.schema["doc_id"])
     sentences = sentences.with_columns(
         # nfkc_expr: the normal form, most sentences without Polars' costly normaliser
-        nfkc_expr(pl.col("sentence")).str.replace_all(r"(\d),(\d{3})", "$1$2").alias("_s")
+        nfkc_expr(pl.col("sentence")).map_batches(_without_thousands_commas, return_dtype=pl.String).alias("_s")
     )
     # sentences that name a channel, and 。-sentences right after one (独立用户访问总量… after 门户网站…)
     sentences = sentences.with_columns(pl.col("_s").str.extract_all(_CHANNEL_RE).alias("_channel_words"))
