@@ -861,7 +861,8 @@ def _rows_by_template_order(
                                       "raw_text": pl.String, "locator": pl.String, "code": pl.String,
                                       "severity": pl.String, "detail": pl.String})
     # most documents have none: find them before any grouping
-    orphan_docs = cells.filter(pl.col(key_col).is_null() & value)["doc_id"].unique()
+    # (the documents only: a filter of the frame would copy all its columns)
+    orphan_docs = cells.select(pl.col("doc_id").filter(pl.col(key_col).is_null() & value).unique())["doc_id"]
     if orphan_docs.is_empty():
         return cells, empty_warn
     chunks = cells.filter(pl.col("doc_id").is_in(orphan_docs.implode())).group_by(LINE, maintain_order=True).agg(
@@ -1036,7 +1037,10 @@ def _first_occurrence(placed: pl.DataFrame, table_id: str) -> tuple[pl.DataFrame
     placed = placed.filter(pl.col("row_key").is_not_null())
     # most batches print every row once: a look at the distinct (document, row, line) triples finds
     # that before the window over (document, row) and the two filters of every placed cell
-    rows = placed.select("doc_id", "row_key", "line_no").unique()
+    # (a row's cells are mostly consecutive: repeats of the triple before are dropped first, cheaply)
+    triple = ["doc_id", "row_key", "line_no"]
+    repeated = pl.all_horizontal(pl.col(c) == pl.col(c).shift(1) for c in triple).fill_null(False)
+    rows = placed.select(triple).filter(~repeated).unique()
     if not rows.select(pl.struct("doc_id", "row_key").is_duplicated().any()).item():
         return placed, _duplicate_rows(placed.clear(), table_id)
     placed = placed.with_columns(pl.col("line_no").min().over("doc_id", "row_key").alias("_first_line"))
