@@ -139,16 +139,30 @@ def sentences_frame(lines: pl.DataFrame) -> pl.DataFrame:
         (pl.col("text").str.contains(_SECTION_HEADING_RE) & (pl.col("text").str.len_chars() < 60)).alias("_heading")
     )
     # facts about the previous line, computed on each line and shifted (the same, and read once)
-    prev_text = pl.col("text").shift(1).over("doc_id")
+    if paras["doc_id"].is_sorted():
+        # documents one after the other: the previous line is the row before when its doc_id is this
+        # one's (a first line never continues, whatever the shifted facts of the document before say),
+        # and a running count of paragraph starts numbers the paragraphs of every document apart: no
+        # window over the documents
+        def before(expr: pl.Expr) -> pl.Expr:
+            return expr.shift(1)
+
+        same_document = (pl.col("doc_id") == pl.col("doc_id").shift(1)).fill_null(False)
+    else:
+        def before(expr: pl.Expr) -> pl.Expr:
+            return expr.shift(1).over("doc_id")
+
+        same_document = before(pl.col("text")).is_not_null()
     continues = (
-        prev_text.is_not_null()
-        & ~pl.col("text").str.contains(_SENTENCE_END).shift(1).over("doc_id")
-        & (pl.col("text").str.len_chars().shift(1).over("doc_id") >= 8)
-        & ~pl.col("_heading").shift(1).over("doc_id").fill_null(True)
+        same_document
+        & ~before(pl.col("text").str.contains(_SENTENCE_END))
+        & (before(pl.col("text").str.len_chars()) >= 8)
+        & ~before(pl.col("_heading")).fill_null(True)
         & ~pl.col("_heading")
     )
+    paragraph_no = (~continues).cum_sum() if paras["doc_id"].is_sorted() else (~continues).cum_sum().over("doc_id")
     paras = (
-        paras.with_columns((~continues).cum_sum().over("doc_id").alias("_para"))
+        paras.with_columns(paragraph_no.alias("_para"))
         .group_by("doc_id", "_para", maintain_order=True)
         .agg(pl.col("line_no").first(), pl.col("text"), pl.col("_heading").first())
         .with_columns(pl.col("text").list.join(""))  # faster than str.join inside the aggregation

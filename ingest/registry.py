@@ -16,6 +16,8 @@ from typing import Any
 import polars as pl
 import yaml
 
+from ingest.nfkc import nfkc_expr
+
 SCHEMA_PATH = Path(__file__).parent / "reference" / "canonical_schema.yaml"
 
 _QUOTES = "\"'“”〝〞‘’「」『』"
@@ -41,7 +43,7 @@ def strip_list_marker(norm: str) -> str:
 
 def normalise_label_expr(expr: pl.Expr) -> pl.Expr:
     """The same normalisation as :func:`normalise_label`, vectorised."""
-    return expr.str.normalize("NFKC").str.replace_all(_LABEL_STRIP_RE.pattern, "")
+    return nfkc_expr(expr).str.replace_all(_LABEL_STRIP_RE.pattern, "")
 
 
 def strip_list_marker_expr(expr: pl.Expr) -> pl.Expr:

@@ -166,9 +166,16 @@ def _tables_seen(grid: pl.DataFrame, cells: pl.DataFrame, warnings: pl.DataFrame
         .when((pl.col("section") == "t4") & text & pl.col("t4_key").is_not_null())
         .then(pl.lit("t4"))
     )
+    # the family is worked out for the text cells of the tables only (every branch asks for those): a
+    # when/then's string tests would read every cell of the grid, nulled or not
     seen = (
-        grid.select("doc_id", family.alias("family"), "locator")
+        grid.lazy()
+        .select("doc_id", "cell_state", "t2_area", "section", "caption_table", "t2_label", "t3_key", "t4_key", "norm",
+                "locator")
+        .filter(text & (pl.col("t2_area") | pl.col("section").is_in(["t3", "t4"])))
+        .select("doc_id", family.alias("family"), "locator")
         .filter(pl.col("family").is_not_null())
+        .collect()
         .group_by("doc_id", "family")
         .agg(pl.col("locator").first())
     )
@@ -216,10 +223,14 @@ def _cell_meanings(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]) -> pl.Dat
     # a null text (no front end gives one) is classified too, as the last entry
     texts = pl.DataFrame({"raw_text": categories.append(pl.Series([None], dtype=pl.String))})
     texts = texts.with_columns(normalise_label_expr(pl.col("raw_text")).alias("norm"))
+    # a label with the remark a report adds in brackets: 规章(设区的市、自治州人民政府应提供相关数据).
+    # Only a text with a "(" has one: the capture pattern runs on those (the distinct texts include
+    # every paragraph, long, where it would scan each one to the end)
+    norm = texts["norm"]
+    bracketed = norm.str.contains("(", literal=True).arg_true()
     texts = texts.with_columns(
         strip_list_marker_expr(pl.col("norm")).alias("norm2"),
-        # a label with the remark a report adds in brackets: 规章(设区的市、自治州人民政府应提供相关数据)
-        pl.col("norm").str.replace(r"^(.+?)\(.*$", "$1").alias("norm3"),
+        norm.clone().scatter(bracketed, norm.gather(bracketed).str.replace(r"^(.+?)\(.*$", "$1")).alias("norm3"),
     )
     texts = classify_cells(texts)
     for frame, key in ((vocab["t3_rows"], "t3_key"), (vocab["t4_rows"], "t4_key"), (vocab["captions"], "caption_table"),
@@ -343,12 +354,17 @@ def _assign_sections(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]) -> pl.D
         .over("doc_id")
         .alias("section_start"),
     )
-    return grid.join(
+    grid = grid.join(
         first.select(LINE, "section", "section_start", "section_marker", "heading_section", "first_norm", "t2_area"),
         on=LINE,
         how="left",
         maintain_order="left",
-    ).with_columns(
+    )
+    if grid["section"].null_count() == 0:
+        # every line has a cell that is not blank (section is never null on a line of ``first``): the
+        # three columns are already filled along each document, and the fills below change nothing
+        return grid
+    return grid.with_columns(
         # a line of blanks only (a lone "|" between cells) lies in the section around it
         pl.col("section").forward_fill().over("doc_id").fill_null("none"),
         pl.col("section_start").forward_fill().over("doc_id"),
@@ -377,10 +393,16 @@ def _logical_rows(grid: pl.DataFrame) -> pl.DataFrame:
         grid = grid.filter(~(in_table & pl.col("span_copy") & (pl.col("cell_state") == "text")))
     # The grid is in reading order and every step below is a running sum or a fill along it: no
     # window over lines or rows (they cost more than the rest of the regrouping together).
-    text = pl.col("cell_state") == "text"
-    value = ~pl.col("cell_state").is_in(["blank", "text"])
     first_of_line = pl.col(LINE) != pl.col(LINE).shift(1).fill_null(-1)
-    family = pl.when(in_t3).then(1).when(in_t4).then(2).when(in_t2).then(3).otherwise(0)
+    # the table family (0 outside the tables) and the cell's kind, each read several times below: columns
+    # made once (an eager expression is computed again at every use, string comparisons each time)
+    grid = grid.with_columns(
+        pl.when(in_t3).then(1).when(in_t4).then(2).when(in_t2).then(3).otherwise(0).alias("_family"),
+        (pl.col("cell_state") == "text").alias("_text"),
+        (~pl.col("cell_state").is_in(["blank", "text"])).alias("_value"),
+    )
+    family, text, value = pl.col("_family"), pl.col("_text"), pl.col("_value")
+    in_table = family != 0
     # values before each cell, and before the first cell of its line
     grid = grid.with_columns(
         first_of_line.alias("_first_of_line"),
@@ -416,7 +438,7 @@ def _logical_rows(grid: pl.DataFrame) -> pl.DataFrame:
         # the document ends inside this row: a page opening or a text capture cut short
         ((pl.col("_row") == pl.when("_last_of_doc").then(pl.col("_row")).backward_fill()) & plain_text).alias("_at_end"),
     ).drop("_row", "_row_start", "_row_line", "_i", "_boundary", "_first_of_line", "_values_before",
-           "_line_start_values", "_last_of_doc")
+           "_line_start_values", "_last_of_doc", "_family", "_text", "_value")
 
 
 # What a placed cell carries into the facts (and the warnings): the 表三/表四 mappers select these
@@ -516,20 +538,22 @@ def _map_t2(grid: pl.DataFrame, vocab: dict[str, pl.DataFrame]):
         )
     )
     warnings.append(order_warn)
-    placed_parts = []
     rows = rows.filter(pl.col("version").is_not_null())
-    for (table_id, version), group in rows.group_by("table_id", "version", maintain_order=True):
-        table_cols = cols.filter((pl.col("table_id") == table_id) & (pl.col("version") == version))
-        width = int(table_cols["position"].max()) + 1
-        placed, warn = _align(group.sort(LINE, "cell_idx"), width, "t2_label", "row_key")
-        positions = table_cols.select(pl.col("position").cast(pl.Int64).alias("_pos"), "col_key", "value_type").unique("_pos")
-        placed_parts.append(placed.with_columns(pl.col("_pos").cast(pl.Int64)).join(positions, on="_pos", how="left"))
-        warnings.append(warn.with_columns(pl.lit(table_id).alias("table_id")))
-    facts = (
-        pl.concat(placed_parts, how="diagonal_relaxed")
-        if placed_parts
-        else rows.clear().with_columns(pl.lit(None, pl.String).alias("col_key"), pl.lit(None, pl.String).alias("value_type"))
-    )
+    if rows.is_empty():
+        facts = rows.clear().with_columns(pl.lit(None, pl.String).alias("col_key"), pl.lit(None, pl.String).alias("value_type"))
+    else:
+        # every sub-table and version in one pass, each row with its table's width (a logical row is of
+        # one sub-table and one version): one alignment, not one per sub-table (each a few dozen small
+        # Polars steps of fixed cost)
+        rows = rows.join(widths, on=["table_id", "version"], how="left", maintain_order="left")
+        placed, warn = _align(rows.sort(LINE, "cell_idx"), "_width", "t2_label", "row_key")
+        positions = cols.select("table_id", "version", pl.col("position").cast(pl.Int64).alias("_pos"), "col_key",
+                                "value_type").unique(["table_id", "version", "_pos"])
+        facts = placed.with_columns(pl.col("_pos").cast(pl.Int64)).join(
+            positions, on=["table_id", "version", "_pos"], how="left"
+        ).drop("_width")
+        row_tables = rows.select(LINE, "table_id").unique(LINE)
+        warnings.append(warn.join(row_tables, on=LINE, how="left").drop("_width", strict=False))
     facts = facts.join(header_units, on=["doc_id", "table_id"], how="left")
     facts, dup_warn = _first_occurrence(facts.with_columns((pl.col("table_id") + "." + pl.col("row_key")).alias("row_key")), "t2")
     facts = facts.with_columns(pl.col("row_key").str.split(".").list.last())
@@ -610,7 +634,18 @@ def _single_winner(votes: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
 
 
 # --------------------------------------------------------------------------- row alignment
-def _align(rows: pl.DataFrame, width: int, label_col: str, key_col: str | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _index_in_group(frame: pl.DataFrame, key: str) -> pl.Expr:
+    """``int_range(len()).over(key)``: each row's place among the rows of its ``key``. Rows of one key
+    next to each other (a sorted key): the row number less that of the group's first row, where the
+    window costs ten times as much."""
+    if not frame[key].is_sorted():
+        return pl.int_range(pl.len()).over(key)
+    index = pl.int_range(pl.len(), dtype=pl.Int64)
+    first = (pl.col(key) != pl.col(key).shift(1)).fill_null(True)
+    return index - pl.when(first).then(index).forward_fill()
+
+
+def _align(rows: pl.DataFrame, width: int | str, label_col: str, key_col: str | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Place the data cells after each row's rightmost label into ``width`` physical columns.
 
     ``rows`` are logical rows (``_logical_rows``). When the row's printed values sit on one line, that
@@ -620,37 +655,48 @@ def _align(rows: pl.DataFrame, width: int, label_col: str, key_col: str | None =
     an info warning. When the values run over several lines (one cell per line, values after their
     label), the separators between them carry nothing and the printed values are read in order, which
     is certain only when there are exactly ``width`` of them. Anything else, or too few cells, makes the
-    row ambiguous: no fact, a warning with the raw cells. ``rows`` come in reading order.
+    row ambiguous: no fact, a warning with the raw cells. ``rows`` come in reading order. ``width``
+    is the number of columns, or the name of the column that holds each row's (rows of several
+    tables placed in one pass).
     """
+    columns = pl.col(width) if isinstance(width, str) else pl.lit(width)
     # a row placed without a readable label may still begin with the fragment of one (止公开)
     is_label = pl.col(label_col).is_not_null() | ((pl.col("cell_idx") == 0) & (pl.col("cell_state") == "text"))
-    rows = rows.with_columns(
-        pl.col("cell_idx").filter(is_label).max().over(LINE).fill_null(-1).alias("_label_idx")
-    )
     printed = pl.col("cell_state") != "blank"
-    data = rows.filter(pl.col("cell_idx") > pl.col("_label_idx")).with_columns(
-        pl.col("_pline").filter(printed).n_unique().over(LINE).alias("_value_lines"),
-        pl.col("_pline").filter(printed).first().over(LINE).alias("_value_line"),
-    )
     one_line = pl.col("_value_lines") == 1
-    data = data.filter(
-        (one_line & (pl.col("_pline") == pl.col("_value_line")))
-        | (pl.col("_value_lines") == 0)
-        | ((pl.col("_value_lines") > 1) & printed)
+    # which cells are the rows' data cells reads five columns: the two filters run over those and a row
+    # number, and the cells kept are gathered with every column once (a filter copies every column)
+    found = (
+        rows.select(LINE, "cell_idx", "cell_state", "_pline", label_col,
+                    pl.int_range(pl.len(), dtype=pl.UInt32).alias("_ri"))
+        .with_columns(pl.col("cell_idx").filter(is_label).max().over(LINE).fill_null(-1).alias("_label_idx"))
+        .filter(pl.col("cell_idx") > pl.col("_label_idx"))
+        .with_columns(
+            pl.col("_pline").filter(printed).n_unique().over(LINE).alias("_value_lines"),
+            pl.col("_pline").filter(printed).first().over(LINE).alias("_value_line"),
+        )
+        .filter(
+            (one_line & (pl.col("_pline") == pl.col("_value_line")))
+            | (pl.col("_value_lines") == 0)
+            | ((pl.col("_value_lines") > 1) & printed)
+        )
     )
-    data = data.with_columns(pl.int_range(pl.len()).over(LINE).alias("_di")).with_columns(
+    data = rows[found["_ri"]].hstack(found.select("_label_idx", "_value_lines", "_value_line"))
+    if rows[LINE].flags["SORTED_ASC"]:
+        data = data.with_columns(pl.col(LINE).set_sorted())  # a subset of sorted rows in their order
+    data = data.with_columns(_index_in_group(data, LINE).alias("_di")).with_columns(
         pl.len().over(LINE).alias("_n"),
         pl.col("_di").filter(printed).max().over(LINE).alias("_last"),
     )
-    exact = pl.col("_n") == width
-    right = one_line & ((pl.col("_last") + 1) >= width)
+    exact = pl.col("_n") == columns
+    right = one_line & ((pl.col("_last") + 1) >= columns)
     # the document stops inside the row: what it prints before the cut are the row's first cells
-    cut = pl.col("_at_end") & (pl.col("_n") < width) & pl.col("_last").is_not_null()
+    cut = pl.col("_at_end") & (pl.col("_n") < columns) & pl.col("_last").is_not_null()
     data = data.with_columns(
         pl.when(exact | cut)
         .then(pl.col("_di"))
         .when(right)
-        .then(pl.col("_di") - (pl.col("_last") - width + 1))
+        .then(pl.col("_di") - (pl.col("_last") - columns + 1))
         .alias("_pos"),
         pl.when(pl.col("_last").is_null())
         .then(pl.lit("all_blank"))
@@ -671,16 +717,18 @@ def _align(rows: pl.DataFrame, width: int, label_col: str, key_col: str | None =
         extra_zero.any().over(LINE).alias("_extra_zero"),
     )
     placed = data.filter(
-        pl.col("_mode").is_in(["exact", "right", "cut"]) & (pl.col("_pos") >= 0) & (pl.col("_pos") < width)
+        pl.col("_mode").is_in(["exact", "right", "cut"]) & (pl.col("_pos") >= 0) & (pl.col("_pos") < columns)
     )
     # A row of blanks only: emit one blank per column so the row's presence is recorded.
+    all_blank = data.filter(pl.col("_mode") == "all_blank")
+    widest = width if isinstance(width, int) else int(all_blank[width].max() or 0)
     blank_rows = (
-        data.filter(pl.col("_mode") == "all_blank")
+        all_blank
         .group_by(LINE, maintain_order=True)
         .agg(pl.all().exclude("_pos").first())
-        .join(pl.DataFrame({"_pos": list(range(width))}, schema={"_pos": pl.Int32}), how="cross")
+        .join(pl.DataFrame({"_pos": list(range(widest))}, schema={"_pos": pl.Int32}), how="cross")
         # a row the document ends inside shows only the cells printed before the end
-        .filter(~pl.col("_at_end") | (pl.col("_pos") < pl.col("_n")))
+        .filter((pl.col("_pos") < columns) & (~pl.col("_at_end") | (pl.col("_pos") < pl.col("_n"))))
         .with_columns(pl.lit("").alias("raw_text"), pl.format("line {}", pl.col("line_no")).alias("locator"))
     )
     placed = pl.concat([placed, blank_rows], how="diagonal_relaxed")
@@ -689,14 +737,14 @@ def _align(rows: pl.DataFrame, width: int, label_col: str, key_col: str | None =
     row_key = (pl.col(key_col) if key_col else pl.lit(None, pl.String)).first().alias("row_key")
     ambiguous = (
         _per_line(data.filter(pl.col("_mode") == "ambiguous"), row_key, row_text, pl.col("locator").first(),
-                  pl.len().alias("_n"))
+                  pl.len().alias("_n"), *([pl.col(width).first()] if isinstance(width, str) else []))
         .with_columns(
             pl.lit("ambiguous_alignment").alias("code"),
             pl.lit("warn").alias("severity"),
             pl.format(
                 "{} data cells cannot be placed into {} columns with certainty; values kept here, none emitted",
                 pl.col("_n"),
-                pl.lit(width),
+                columns,
             ).alias("detail"),
         )
     )
@@ -740,19 +788,26 @@ def _map_t3(grid: pl.DataFrame):
     )
     v2021 = pl.col("t3_key").is_in(_T3_V2021_ONLY).any().over("doc_id")
     t3 = t3.with_columns(pl.when(v2021).then(pl.lit("v2021")).otherwise(pl.lit("v2019")).alias("t3_version"))
-    versions = t3.group_by("doc_id").agg(pl.col("t3_version").first())
+    # one version a document (the any above is over the document): read on each document's first cell
+    # (documents in order), not by a grouping of every cell
+    if t3["doc_id"].is_sorted():
+        versions = t3.filter((pl.col("doc_id") != pl.col("doc_id").shift(1)).fill_null(True)).select("doc_id", "t3_version")
+    else:
+        versions = t3.group_by("doc_id").agg(pl.col("t3_version").first())
     orders = {v: [("other_processing" if r["key"] == "other_group" else r["key"], r.get("data", True))
                   for r in reg.t3(v).rows] for v in reg.versions}
     t3, order_warn = _rows_by_template_order(t3, "_row_key", lambda doc: orders[doc["t3_version"]], "t3")
-    # the rightmost label decides the row; lines without any known label are headers or notes
-    rows = t3.filter(pl.col("_row_key").is_not_null())
+    # the rightmost label decides the row; lines without any known label are headers or notes. A line
+    # keeps one row key over all its cells, so it is kept or dropped whole: whether it prints a number
+    # is asked of all of t3, and each part is one filter of it
     line_has_number = (pl.col("cell_idx") > pl.col("_last_label_idx")) & has_number
-    rows = rows.with_columns(line_has_number.any().over(LINE).alias("_has_number")).drop("_last_label_idx")
+    t3 = t3.with_columns(line_has_number.any().over(LINE).alias("_has_number")).drop("_last_label_idx")
+    labelled = pl.col("_row_key").is_not_null()
     group_line = pl.col("_row_key").is_in(_T3_GROUP_LABELS) | (
         (pl.col("_row_key") == "other_processing") & (pl.col("t3_version") == "v2021")
     )
-    warn_rows = rows.filter(group_line & pl.col("_has_number"))
-    rows = rows.filter(~group_line)
+    warn_rows = t3.filter(labelled & group_line & pl.col("_has_number"))
+    rows = t3.filter(labelled & ~group_line)
     placed, warnings = _align(rows, len(columns), "t3_key", "_row_key")
     confirmed, confirmed_lines = _confirm_by_identities(_align.last_ambiguous, placed, columns)
     if not confirmed.is_empty():
@@ -806,7 +861,8 @@ def _rows_by_template_order(
                                       "raw_text": pl.String, "locator": pl.String, "code": pl.String,
                                       "severity": pl.String, "detail": pl.String})
     # most documents have none: find them before any grouping
-    orphan_docs = cells.filter(pl.col(key_col).is_null() & value)["doc_id"].unique()
+    # (the documents only: a filter of the frame would copy all its columns)
+    orphan_docs = cells.select(pl.col("doc_id").filter(pl.col(key_col).is_null() & value).unique())["doc_id"]
     if orphan_docs.is_empty():
         return cells, empty_warn
     chunks = cells.filter(pl.col("doc_id").is_in(orphan_docs.implode())).group_by(LINE, maintain_order=True).agg(
@@ -978,12 +1034,24 @@ def _confirm_by_identities(amb: pl.DataFrame, placed: pl.DataFrame, columns: lis
 
 def _first_occurrence(placed: pl.DataFrame, table_id: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """A row label printed twice: the first line wins, the later ones are reported."""
-    placed = placed.filter(pl.col("row_key").is_not_null()).with_columns(
-        pl.col("line_no").min().over("doc_id", "row_key").alias("_first_line")
-    )
-    dups = (
-        _per_line(placed.filter(pl.col("line_no") != pl.col("_first_line")),
-                  pl.col("row_key").first(), pl.col("raw_text").str.join(" | "), pl.col("locator").first())
+    placed = placed.filter(pl.col("row_key").is_not_null())
+    # most batches print every row once: a look at the distinct (document, row, line) triples finds
+    # that before the window over (document, row) and the two filters of every placed cell
+    # (a row's cells are mostly consecutive: repeats of the triple before are dropped first, cheaply)
+    triple = ["doc_id", "row_key", "line_no"]
+    repeated = pl.all_horizontal(pl.col(c) == pl.col(c).shift(1) for c in triple).fill_null(False)
+    rows = placed.select(triple).filter(~repeated).unique()
+    if not rows.select(pl.struct("doc_id", "row_key").is_duplicated().any()).item():
+        return placed, _duplicate_rows(placed.clear(), table_id)
+    placed = placed.with_columns(pl.col("line_no").min().over("doc_id", "row_key").alias("_first_line"))
+    dups = _duplicate_rows(placed.filter(pl.col("line_no") != pl.col("_first_line")), table_id)
+    return placed.filter(pl.col("line_no") == pl.col("_first_line")).drop("_first_line"), dups
+
+
+def _duplicate_rows(later: pl.DataFrame, table_id: str) -> pl.DataFrame:
+    """The warnings of the lines that print a row label again."""
+    return (
+        _per_line(later, pl.col("row_key").first(), pl.col("raw_text").str.join(" | "), pl.col("locator").first())
         .with_columns(
             pl.lit(table_id).alias("table_id"),
             pl.lit("duplicate_row").alias("code"),
@@ -991,7 +1059,6 @@ def _first_occurrence(placed: pl.DataFrame, table_id: str) -> tuple[pl.DataFrame
             pl.lit("the same row label appears again; the first occurrence was kept").alias("detail"),
         )
     )
-    return placed.filter(pl.col("line_no") == pl.col("_first_line")).drop("_first_line"), dups
 
 
 # --------------------------------------------------------------------------- 表四

@@ -10,6 +10,7 @@ import re
 
 import polars as pl
 
+from ingest.nfkc import nfkc_expr
 from ingest.registry import registry
 
 # Units a number cell may carry; amounts are converted by the factors in the YAML.
@@ -40,10 +41,7 @@ def cleaned_cell_expr(col: str = "cell_text") -> pl.Expr:
     """Cell text trimmed of every kind of whitespace, with HTML's &nbsp; treated as blank."""
     # stripped first, the same result (the collapsed runs are whitespace too; "&nbsp;" holds none): most
     # cells that print a space print it around their text only (| 0 |), and then need no rewrite
-    return (
-        pl.col(col).fill_null("").str.strip_chars().map_batches(_collapse_spaces, return_dtype=pl.String)
-        .str.strip_chars()
-    )
+    return pl.col(col).fill_null("").str.strip_chars().map_batches(_collapse_spaces, return_dtype=pl.String)
 
 
 _SPACE = r"[\s\u00a0\u3000]"
@@ -52,18 +50,20 @@ _SPACE_RUN = r"(?:&nbsp;|" + _SPACE + r")+"
 
 
 def _collapse_spaces(cells: pl.Series) -> pl.Series:
+    """Stripped cells -> the runs collapsed and the ends stripped again (an &nbsp; at an end becomes a
+    space there)."""
     # the regex rewrite is the costly part and most cells have no space at all: rewrite only the others
+    # (the others are stripped already: a second strip of every cell changes none of them)
     spaced = cells.str.contains(_SPACE + r"|&nbsp;").arg_true()
     if spaced.is_empty():
         return cells
-    return cells.clone().scatter(spaced, cells.gather(spaced).str.replace_all(_SPACE_RUN, " "))
+    return cells.clone().scatter(spaced, cells.gather(spaced).str.replace_all(_SPACE_RUN, " ").str.strip_chars())
 
 
 def classify_cells(df: pl.DataFrame, text_col: str = "raw_text") -> pl.DataFrame:
     """Add cell_state, value (signed, unit as written), unit_raw and value_is_integer."""
     compact = (
-        pl.col(text_col)
-        .str.normalize("NFKC")
+        nfkc_expr(pl.col(text_col))
         .str.replace_all(r"\s+", "")
         .str.replace_all(_THOUSANDS_RE, "$1$2")
         .str.replace_all(_THOUSANDS_RE, "$1$2")
@@ -122,7 +122,7 @@ def normalise_state_word(word: str) -> str:
 def header_unit_expr(col: str) -> pl.Expr:
     """The money unit written in a header cell, e.g. 采购总金额(单位:万元,保留4位小数) -> 万元."""
     units = sorted(registry().amount_units(), key=len, reverse=True)
-    return pl.col(col).str.normalize("NFKC").str.extract(r"(" + "|".join(units) + r")")
+    return nfkc_expr(pl.col(col)).str.extract(r"(" + "|".join(units) + r")")
 
 
 def amount_factor_expr(unit_col: str) -> pl.Expr:

@@ -44,7 +44,7 @@ def build(docs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     structured = docs.filter(fmt.is_in(list(BLOCK_FORMATS)))
     if structured.is_empty():
         return lines, grid
-    s_lines, s_grid = _rows.frames_from_json(structured.select("doc_id", "text").rows())
+    s_lines, s_grid = _rows.frames_from_json(structured.select("doc_id", "text"))
     lines = pl.concat([lines, s_lines.select(lines.columns)])
     grid = pl.concat([grid, s_grid.with_columns(pl.lit(False).alias("plain_text")).select(grid.columns)])
     if not lines["doc_id"].is_sorted():

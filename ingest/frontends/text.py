@@ -31,6 +31,9 @@ _SPACED_ROW_RE = (
 _LIST_MARKER_AFTER_SPACE_RE = r"[\s\u3000]+([(（][一二三四五六七八九十]+[)）]|\d+[.、．]|[一二三四五六七八九十]+、)"
 # page furniture a PDF or a word processor leaves between table rows: "- 3 -", "— 12 —"
 _PAGE_MARKER_RE = r"^[\-—–－]\s*\d{1,4}\s*[\-—–－]$"
+# how every text either pattern above matches ends (the end of a _VALUE_TOKEN: a digit, a thousands
+# separator, a dash or slash, 无)
+_VALUE_END_RE = r"(?:\d|[,，/／\\\-—–－]|无)$"
 
 
 def lines_frame(docs: pl.DataFrame) -> pl.DataFrame:
@@ -55,73 +58,89 @@ def lines_frame(docs: pl.DataFrame) -> pl.DataFrame:
 
 def cells_frame(lines: pl.DataFrame) -> pl.DataFrame:
     """lines -> one row per cell; blank lines and markdown separator rows carry no cells."""
-    # Polars computes a subexpression at every use in an eager select and every branch of a when/then
-    # over every row: the stripped line is a column, made once, and each regex or split reads only
-    # the lines that can reach its branch (the others null, which the string kernels skip)
-    lines = lines.with_columns(pl.col("text").str.strip_chars().alias("_stripped"))
+    # Every regex, split and rewrite below runs on the lines its branch concerns only, gathered out of
+    # the frame and scattered back: a string kernel on a column nulled by when/then still scans every
+    # value it holds (Polars 1.x keeps the values under the nulls), so the null mask saves nothing, and
+    # a pattern over the long paragraph lines costs ten times its run over the few lines it can match.
+    # The tests read several times are columns, each made once.
     stripped = pl.col("_stripped")
-    pipe_like = stripped.str.starts_with("|")
-    # a pipe anywhere makes a table row: exports write "规章 | 0 | 0 | 0 |" without the outer bar,
-    # one cell per line ("0 |") or a lone "|" between cells
-    has_pipe = stripped.str.contains("|", literal=True)
+    lines = lines.with_columns(pl.col("text").str.strip_chars().alias("_stripped")).with_columns(
+        stripped.str.starts_with("|").alias("_pipe_like"),
+        # a pipe anywhere makes a table row: exports write "规章 | 0 | 0 | 0 |" without the outer bar,
+        # one cell per line ("0 |") or a lone "|" between cells
+        stripped.str.contains("|", literal=True).alias("_has_pipe"),
+        pl.col("text").str.contains("\t", literal=True).alias("_has_tab"),
+        # A spaced row ends in a value token (a digit, a separator, a dash or slash, 无), and so does a
+        # page marker: their patterns run only on the lines without a pipe or a tab that end so (an
+        # end-anchored pattern, searched from the end)
+        stripped.str.contains(_VALUE_END_RE).alias("_ends_like_value"),
+    )
+    pipe_like, has_pipe, has_tab = pl.col("_pipe_like"), pl.col("_has_pipe"), pl.col("_has_tab")
     # A delimiter row (|---|---|) is the second line of a pipe-table block; elsewhere a row of
     # dashes is data (every cell "-").
-    second_of_block = pipe_like.shift(1).over("doc_id").fill_null(False) & ~pipe_like.shift(2).over("doc_id").fill_null(False)
-    piped = pl.when(pipe_like).then(stripped)
-    unpiped = pl.when(~has_pipe).then(stripped)  # a line with a pipe is a pipe or sep row before the spaced test
+    if lines["doc_id"].is_sorted():
+        # documents one after the other (a batch without a repeated document): the line one or two
+        # back is in the same document when its doc_id is this one's, a shift and a comparison
+        # instead of a window over the documents
+        doc = pl.col("doc_id")
+        second_of_block = (pipe_like.shift(1) & (doc.shift(1) == doc)).fill_null(False) & ~(
+            pipe_like.shift(2) & (doc.shift(2) == doc)
+        ).fill_null(False)
+    else:
+        second_of_block = pipe_like.shift(1).over("doc_id").fill_null(False) & ~pipe_like.shift(2).over("doc_id").fill_null(False)
+    at = lines.select(
+        pipe_like.arg_true().implode().alias("piped"),
+        second_of_block.filter(pipe_like).implode().alias("second_of_block"),
+        (~has_pipe & ~has_tab & pl.col("_ends_like_value")).arg_true().implode().alias("unpiped"),
+    ).row(0)
+    piped_at, piped_second, unpiped_at = (pl.Series(v, dtype=d) for v, d in zip(at, (pl.UInt32, pl.Boolean, pl.UInt32)))
+    piped = lines["_stripped"].gather(piped_at)
+    is_sep = piped.str.contains(_PIPE_SEP_RE) & (piped_second | piped.str.contains(_RULE_ROW_RE))
+    unpiped = lines["_stripped"].gather(unpiped_at)
+    is_spaced = unpiped.str.contains(_SPACED_ROW_RE) & ~unpiped.str.contains(_PAGE_MARKER_RE)
+    no = pl.repeat(False, lines.height, dtype=pl.Boolean, eager=True)
     kind = (
         pl.when(stripped == "")
         .then(pl.lit("blank"))
-        .when(pl.col("text").str.contains("\t"))
+        .when(has_tab)
         .then(pl.lit("tab"))
-        .when(pipe_like & piped.str.contains(_PIPE_SEP_RE) & (second_of_block | piped.str.contains(_RULE_ROW_RE)))
+        .when(no.clone().scatter(piped_at, is_sep))
         .then(pl.lit("sep"))
         .when(has_pipe)
         .then(pl.lit("pipe"))
-        .when(unpiped.str.contains(_SPACED_ROW_RE) & ~unpiped.str.contains(_PAGE_MARKER_RE))
+        .when(no.clone().scatter(unpiped_at, is_spaced))
         .then(pl.lit("spaced"))
         .otherwise(pl.lit("para"))
     )
-    lines = lines.with_columns(kind.alias("kind")).filter(~pl.col("kind").is_in(["blank", "sep"]))
+    lines = lines.select("doc_id", "line_no", "text", kind.alias("kind")).filter(~pl.col("kind").is_in(["blank", "sep"]))
 
-    def text_of(kind: str) -> pl.Expr:
-        return pl.when(pl.col("kind") == kind).then(pl.col("text"))
-
-    def short(kind: str) -> pl.Expr:
-        return text_of(kind).str.slice(0, MAX_LINE_CHARS)
-
-    # two labels on one line without values (三、本年度办理结果 (一)予以公开, (三)不予公开 1.属于国家秘密):
-    # split before a list marker that follows a space; a short line only, a paragraph stays whole
-    para = text_of("para")
-    lines = lines.with_columns(
-        ((para.str.len_chars() <= 80) & para.str.contains(_LIST_MARKER_AFTER_SPACE_RE)).alias("_two_labels"),
-    )
-    # the few spaced rows are split apart from the others and put back in their places
-    spaced_at = (lines["kind"] == "spaced").arg_true()
-    spaced = pl.repeat(None, lines.height, dtype=pl.String, eager=True).scatter(
-        spaced_at, _spaced_cells(lines["text"].gather(spaced_at).str.slice(0, MAX_LINE_CHARS).str.strip_chars())
-    )
-    two_labels = pl.col("_two_labels")
     # Each kind's cells joined by tabs, then one split: only a tab line holds a tab (the kind says so),
     # so a pipe row's "|" and the breaks put before list markers or between a spaced row's label and
-    # values become the only tabs, and a paragraph stays one cell. (A when/then over lists, one split
-    # a kind, costs several times this.)
-    joined = (
-        pl.when(two_labels)
-        .then(pl.when(two_labels).then(pl.col("text")).str.strip_chars()
-              .str.replace_all(_LIST_MARKER_AFTER_SPACE_RE, "\t$1"))
-        .when(pl.col("kind") == "tab")
-        .then(short("tab"))
-        .when(pl.col("kind") == "pipe")
-        .then(short("pipe").str.strip_chars().str.strip_prefix("|").str.strip_suffix("|")
-              .str.replace_all("|", "\t", literal=True))
-        .when(pl.col("kind") == "spaced")
-        .then(spaced)
-        .otherwise(pl.col("text"))
-    )
-    parts = joined.str.split("\t")
+    # values become the only tabs, and a paragraph stays one cell (its text as it is). (A when/then over
+    # lists, one split a kind, costs several times this.)
+    text = lines["text"]
+    kinds = lines["kind"]
+    joined = text.clone()
+
+    def rewrite(rows: pl.Series, fn) -> None:
+        at = rows.arg_true()
+        if not at.is_empty():
+            joined.scatter(at, fn(text.gather(at)))
+
+    rewrite(kinds == "tab", lambda t: t.str.slice(0, MAX_LINE_CHARS))
+    rewrite(kinds == "pipe", lambda t: t.str.slice(0, MAX_LINE_CHARS).str.strip_chars().str.strip_prefix("|")
+            .str.strip_suffix("|").str.replace_all("|", "\t", literal=True))
+    # the few spaced rows are split apart from the others and put back in their places
+    rewrite(kinds == "spaced", lambda t: _spaced_cells(t.str.slice(0, MAX_LINE_CHARS).str.strip_chars()))
+    # two labels on one line without values (三、本年度办理结果 (一)予以公开, (三)不予公开 1.属于国家秘密):
+    # split before a list marker that follows a space; a short line only, a paragraph stays whole
+    short_para = (kinds == "para") & (text.str.len_chars() <= 80)
+    two_labels = pl.repeat(False, lines.height, dtype=pl.Boolean, eager=True)
+    short_at = short_para.arg_true()
+    two_labels.scatter(short_at, text.gather(short_at).str.contains(_LIST_MARKER_AFTER_SPACE_RE))
+    rewrite(two_labels, lambda t: t.str.strip_chars().str.replace_all(_LIST_MARKER_AFTER_SPACE_RE, "\t$1"))
     cells = (
-        lines.select("doc_id", "line_no", "kind", parts.alias("raw_text"))
+        lines.select("doc_id", "line_no", "kind", joined.str.split("\t").alias("raw_text"))
         # numbered before the explode: no window over the lines needed
         .with_columns(pl.int_ranges(pl.col("raw_text").list.len(), dtype=pl.Int32).alias("cell_idx"))
         .explode("raw_text", "cell_idx")

@@ -7,6 +7,7 @@ import polars as pl
 from ingest.frontends import rows
 from ingest.frontends.text import cells_frame, lines_frame
 from ingest.metadata import extract_metadata, metadata_frame
+from ingest.nfkc import nfkc_expr
 from ingest.values import cleaned_cell_expr
 
 TEXTS = [
@@ -24,6 +25,14 @@ def test_metadata_frame_matches_extract_metadata():
     for row, text in zip(frame.iter_rows(named=True), TEXTS, strict=True):
         expected = extract_metadata(text)
         assert {k: v for k, v in row.items() if k != "doc_id"} == expected.__dict__, text
+
+
+def test_nfkc_expr_is_the_normaliser():
+    # the mapped fast path (ASCII, ideographs, kept punctuation, full-width forms) and the others
+    texts = ["ａｂｃ（１）：　中文，。“引”《书》—·×", "x…y", None, "e\u0301", "", "①㎡", "ＡＢ\u3000c\t\n", "\u2011",
+             "한글", "\ufa10兀", "ｶﾞ", "\x0b\x1c", *TEXTS]
+    frame = pl.DataFrame({"t": texts})
+    assert frame.select(nfkc_expr(pl.col("t")))["t"].to_list() == frame.select(pl.col("t").str.normalize("NFKC"))["t"].to_list()
 
 
 def test_cleaned_cells_collapse_spaces_and_nbsp():
@@ -69,3 +78,24 @@ def test_block_frames_spread_cells():
         (4, "tab", "b", 1, "d2", False),
     ]
     assert grid.schema["doc_id"] == pl.Int64
+
+
+def test_block_payloads_read_in_polars_as_in_python():
+    # the column-by-column payload (read by Polars) and the earlier list of blocks (read in Python) give
+    # the frames the blocks give, documents without blocks and a block without copy flags included
+    import json
+
+    docs = [
+        (7, [rows.para("标题", "p1"), rows.para(" \x1c ", "p2"),
+             rows.Block("tab", ["总计", "3", ""], ["c1", "c2", "c3"], [False, True, False]),
+             rows.Block("tab", ["a\t\"b\\", "\u2028"], ["d1", "d2"])]),
+        (8, []),
+        (9, [rows.Block("tab", [], [])]),
+        (7, [rows.para("again", "p9")]),
+    ]
+    expected = rows.frames(docs)
+    for payloads in ([rows.dumps(b) for _, b in docs], [json.dumps([b.to_json() for b in blocks]) for _, blocks in docs]):
+        got = rows.frames_from_json([(doc_id, p) for (doc_id, _), p in zip(docs, payloads, strict=True)])
+        for frame, want in zip(got, expected, strict=True):
+            assert frame.schema == want.schema and frame.rows() == want.rows()
+    assert [b.cells for b in rows.loads(rows.dumps(docs[0][1]))] == [b.cells for b in docs[0][1]]
