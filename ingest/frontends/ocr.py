@@ -250,7 +250,11 @@ def read_page_image(img: np.ndarray, scale: float = 1.0) -> tuple[Units, Rulings
 
 
 def _reread_empty_boxes(img: np.ndarray, u: Units, rulings: Rulings, scale: float) -> Units:
-    grey = img if img.ndim == 2 else img.mean(axis=2).astype(np.uint8)
+    # ink: a grey level below 128. For a colour page, the mean of the three channels truncated to an
+    # integer is below 128 exactly when their sum is below 384: an integer sum instead of a float64 copy
+    # of the page (48 MB at RENDER_SCALE), and only once a box needs looking at
+    sums = None
+    dark = 128 if img.ndim == 2 else 3 * 128
     cx, cy = (u.x0 + u.x1) / 2, (u.top + u.bottom) / 2
     crops, where = [], []
     margin = max(3, int(round(2 * scale)))  # keep the borders out of the box
@@ -265,7 +269,9 @@ def _reread_empty_boxes(img: np.ndarray, u: Units, rulings: Rulings, scale: floa
             py0, py1 = int(y0 * scale) + margin, int(y1 * scale) - margin
             if px1 - px0 < 4 or py1 - py0 < 4:
                 continue
-            ink = grey[py0:py1, px0:px1] < 128
+            if sums is None:
+                sums = img if img.ndim == 2 else img.sum(axis=2, dtype=np.uint16)
+            ink = sums[py0:py1, px0:px1] < dark
             if ink.sum() < 6:
                 continue  # a blank box
             ys_, xs_ = np.nonzero(ink)
