@@ -665,7 +665,8 @@ def _align(rows: pl.DataFrame, width: int | str, label_col: str, key_col: str | 
     printed = pl.col("cell_state") != "blank"
     one_line = pl.col("_value_lines") == 1
     # which cells are the rows' data cells reads five columns: the two filters run over those and a row
-    # number, and the cells kept are gathered with every column once (a filter copies every column)
+    # number, and the wide frame is filtered once by the cells kept (a filter copies every column; a
+    # mask filter of the wide frame is several times cheaper than a gather of its rows)
     found = (
         rows.select(LINE, "cell_idx", "cell_state", "_pline", label_col,
                     pl.int_range(pl.len(), dtype=pl.UInt32).alias("_ri"))
@@ -681,7 +682,8 @@ def _align(rows: pl.DataFrame, width: int | str, label_col: str, key_col: str | 
             | ((pl.col("_value_lines") > 1) & printed)
         )
     )
-    data = rows[found["_ri"]].hstack(found.select("_label_idx", "_value_lines", "_value_line"))
+    kept = pl.repeat(False, rows.height, dtype=pl.Boolean, eager=True).scatter(found["_ri"], True)
+    data = rows.filter(kept).hstack(found.select("_label_idx", "_value_lines", "_value_line"))
     if rows[LINE].flags["SORTED_ASC"]:
         data = data.with_columns(pl.col(LINE).set_sorted())  # a subset of sorted rows in their order
     data = data.with_columns(_index_in_group(data, LINE).alias("_di")).with_columns(
