@@ -17,6 +17,7 @@ folder. A ``dagster.yaml`` that configures its own storage (Postgres, say) is le
 from __future__ import annotations
 
 import os
+import threading
 from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,6 +47,8 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
 
     def __init__(self, base_dir: str, inst_data=None):
         self._pools: OrderedDict[str, object] = OrderedDict()
+        # the pools' own lock: has_table reaches them while another thread may hold _db_lock
+        self._pools_lock = threading.Lock()
         self._pool_pid = os.getpid()
         self._present_tables: set[str] = set()
         super().__init__(base_dir, inst_data)
@@ -55,6 +58,10 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         return cls(inst_data=inst_data, **config_value)
 
     def _engine_for(self, shard: str):
+        with self._pools_lock:
+            return self._engine_for_locked(shard)
+
+    def _engine_for_locked(self, shard: str):
         if self._pool_pid != os.getpid():
             # a forked child must not share the parent's open files: it opens its own
             self._pools = OrderedDict()
@@ -105,9 +112,10 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         return present
 
     def dispose(self) -> None:
-        for engine in self._pools.values():
-            engine.dispose()
-        self._pools.clear()
+        with self._pools_lock:
+            for engine in self._pools.values():
+                engine.dispose()
+            self._pools.clear()
         super().dispose()
 
 
