@@ -183,6 +183,12 @@ _context = None
 _OCR_PAGE = "ocr_page"
 
 
+def process_context():
+    """The multiprocessing context of the reader's workers: processes forked from a server that has
+    imported the front ends once (discovery's inspection workers use it too)."""
+    return _mp_context()
+
+
 def _mp_context():
     global _context
     if _context is None:

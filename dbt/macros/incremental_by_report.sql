@@ -93,6 +93,11 @@
 {% macro get_incremental_ogi_report_replace_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | join(', ') -%}
+    {#- the rows about to be inserted, kept for this invocation's data tests of the mart: a test then
+        reads these few rows instead of filtering the whole mart by report (get_where_subquery) -#}
+    create or replace table {{ ogi_rebuilt_rows_relation(target.identifier) }} as
+    select {{ columns }} from {{ arg_dict['temp_relation'] }};
+    comment on table {{ ogi_rebuilt_rows_relation(target.identifier) }} is '{{ invocation_id }}';
     delete from {{ target }}
     {%- if ogi_state_exists(target.identifier) %}
     where
@@ -101,7 +106,12 @@
         or report_id not in (select report_id from {{ ref('dim_report') }})
     {%- endif -%};
     insert into {{ target }} ({{ columns }})
-    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+    select {{ columns }} from {{ ogi_rebuilt_rows_relation(target.identifier) }}
+{%- endmacro %}
+
+{#- The rows an incremental build of mart `name` inserted, with the invocation that inserted them. -#}
+{% macro ogi_rebuilt_rows_relation(name) -%}
+    "{{ target.database }}"."{{ ogi_state_schema() }}"."{{ name }}__rebuilt_rows"
 {%- endmacro %}
 
 {% macro ogi_state_exists(name=none) -%}
@@ -145,8 +155,11 @@
 {#-
     Data tests of the incremental marts carry `where: __ogi_rebuilt_reports__` (dbt_project.yml).
     In the dbt invocation that built a mart incrementally they test the rebuilt reports' rows only
-    (the rest were tested when they were built, and have not changed); after a full build, in any
-    other invocation (`dbt test` by hand) and on every other model, they test every row.
+    (the rest were tested when they were built, and have not changed), read from the copy of the
+    inserted rows the strategy keeps until the invocation ends (at 100,000 reports filtering the
+    11.5-million-row fct_applications by report cost 0.5-1.8 s a test, reading the copy a few ms);
+    after a full build, in any other invocation (`dbt test` by hand) and on every other model, they
+    test every row.
 -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
@@ -167,6 +180,18 @@
                     ~ "' and invocation_id = '" ~ invocation_id ~ "' and mode = 'incremental'"
                 ) -%}
                 {%- if mode.columns[0].values()[0] > 0 -%}
+                    {#- the rows this invocation inserted: exactly the mart's rows of the rebuilt reports -#}
+                    {#- (the strategy marks the table with the invocation that wrote it: a mart created
+                        whole in this invocation left an older one, or none) -#}
+                    {%- set kept = run_query(
+                        "select count(*) from duckdb_tables() where database_name = '" ~ relation.database
+                        ~ "' and schema_name = '" ~ ogi_state_schema() ~ "' and table_name = '"
+                        ~ relation.identifier ~ "__rebuilt_rows' and comment = '" ~ invocation_id ~ "'"
+                    ) -%}
+                    {%- if kept.columns[0].values()[0] > 0 -%}
+                        {%- do return("(select * from " ~ ogi_rebuilt_rows_relation(relation.identifier)
+                            ~ ") dbt_subquery") -%}
+                    {%- endif -%}
                     {%- set where = "report_id is null or report_id in (select report_id from " ~ state ~ '."'
                         ~ relation.identifier ~ "\" where invocation_id = '" ~ invocation_id ~ "')" -%}
                 {%- endif -%}
@@ -263,4 +288,15 @@
     {{ ogi_staged_report_keys() }}
         {%- endif -%}
     {%- endif -%}
+{%- endmacro %}
+
+{#-
+    on-run-end: the rows kept for the data tests of this invocation (get_where_subquery) are dropped
+    once every test has run: an incremental build that replaced most reports would otherwise keep a
+    second copy of its mart.
+-#}
+{% macro ogi_drop_rebuilt_rows() -%}
+    {%- for name in ogi_incremental_marts() %}
+    drop table if exists {{ ogi_rebuilt_rows_relation(name) }};
+    {%- endfor %}
 {%- endmacro %}

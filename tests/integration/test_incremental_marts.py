@@ -145,6 +145,17 @@ def test_adds_supersession_and_removal_equal_a_full_build(built, tmp_path):
     finally:
         con.close()
     assert superseded >= len(corrections) + 1 and leftover == 0
+    # the marts' data tests of this build read the rows it inserted (kept beside the mart while the
+    # tests run, dropped at the end), not the whole mart filtered by report
+    executed = next((warehouse.parent / "w.stage" / "dbt_target" / "run").rglob(
+        "accepted_values_fct_applications_row_key.sql")).read_text(encoding="utf-8")
+    assert '"mart_state"."fct_applications__rebuilt_rows"' in executed
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        kept = con.execute("select count(*) from duckdb_tables() where table_name like '%__rebuilt_rows'").fetchone()[0]
+    finally:
+        con.close()
+    assert kept == 0
     assert_marts_equal_full_refresh(warehouse, tmp_path / "check")
     # the state lives outside `marts`: the serving copy holds the contract's tables only
     serving = duckdb.connect(str(serving_path_for(warehouse)), read_only=True)

@@ -53,3 +53,30 @@ def test_files_with_problems_are_not_cached(tmp_path):
     (landing / "real.txt").write_text("报告", encoding="utf-8")
     (landing / "link.txt").symlink_to(landing / "real.txt")
     assert set(known_files(landed_frame(scan_landing(landing)))) == {str(landing / "real.txt")}
+
+
+def test_inspection_in_worker_processes_gives_the_serial_scan(tmp_path, monkeypatch):
+    """Many new files are hashed and sniffed by worker processes: the same rows, in the same order, with
+    the problems (a link, a pipe, an empty file) and an earlier scan's known files as the serial scan."""
+    from ingest import discovery
+
+    landing = tmp_path / "landing"
+    (landing / "sub").mkdir(parents=True)
+    for i in range(23):
+        (landing / ("sub" if i % 3 else "") / f"r{i:02d}.txt").write_text(f"政府信息公开工作年度报告 {i}\n", encoding="utf-8")
+    (landing / "page.html").write_text("<html><body><table><tr><td>1</td></tr></table></body></html>", encoding="utf-8")
+    (landing / "empty.txt").write_bytes(b"")
+    (landing / "link.txt").symlink_to(landing / "r00.txt")
+    os.mkfifo(landing / "pipe")
+    first = landed_frame(scan_landing(landing))
+    known = known_files(first.filter(~first["source_path"].str.starts_with("sub/r1")))  # some known, most not
+    serial = scan_landing(landing, known=known)
+    monkeypatch.setattr(discovery, "_PARALLEL_INSPECT_FROM", 1)
+    monkeypatch.setattr(discovery, "_INSPECT_CHUNK", 4)
+    assert discovery._inspect_workers(20) == min(os.cpu_count() or 1, 5)
+    seen: list[int] = []
+    parallel = scan_landing(landing, known=known, on_file=lambda: seen.append(1))
+    assert parallel == serial
+    assert len(seen) == len(serial) == 27
+    assert {f.source_format for f in parallel} >= {"txt", "html", "unknown"}
+    assert any(f.problem and "symbolic link" in f.problem for f in parallel)
