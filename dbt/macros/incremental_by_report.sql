@@ -170,6 +170,17 @@
               and (model.test_metadata or {}).get('name') in ('unique', 'unique_combination_of_columns') -%}
             {%- set where = ogi_staging_test_scope(relation.identifier) -%}
         {%- elif execute and not flags.FULL_REFRESH and relation.identifier in ogi_incremental_marts() -%}
+            {#- the rows this invocation inserted, kept by the strategy and marked with the invocation:
+                exactly the mart's rows of the rebuilt reports (all its rows when it had no state yet) -#}
+            {%- set kept = run_query(
+                "select count(*) from duckdb_tables() where database_name = '" ~ relation.database
+                ~ "' and schema_name = '" ~ ogi_state_schema() ~ "' and table_name = '"
+                ~ relation.identifier ~ "__rebuilt_rows' and comment = '" ~ invocation_id ~ "'"
+            ) -%}
+            {%- if kept.columns[0].values()[0] > 0 -%}
+                {%- do return("(select * from " ~ ogi_rebuilt_rows_relation(relation.identifier) ~ ") dbt_subquery") -%}
+            {%- endif -%}
+            {#- otherwise (the mart created whole in this invocation) the reports its state marks -#}
             {%- set state = '"' ~ relation.database ~ '"."' ~ ogi_state_schema() ~ '"' -%}
             {%- set found = run_query(
                 "select count(*) from information_schema.tables where table_catalog = '" ~ relation.database
@@ -181,18 +192,6 @@
                     ~ "' and invocation_id = '" ~ invocation_id ~ "' and mode = 'incremental'"
                 ) -%}
                 {%- if mode.columns[0].values()[0] > 0 -%}
-                    {#- the rows this invocation inserted: exactly the mart's rows of the rebuilt reports -#}
-                    {#- (the strategy marks the table with the invocation that wrote it: a mart created
-                        whole in this invocation left an older one, or none) -#}
-                    {%- set kept = run_query(
-                        "select count(*) from duckdb_tables() where database_name = '" ~ relation.database
-                        ~ "' and schema_name = '" ~ ogi_state_schema() ~ "' and table_name = '"
-                        ~ relation.identifier ~ "__rebuilt_rows' and comment = '" ~ invocation_id ~ "'"
-                    ) -%}
-                    {%- if kept.columns[0].values()[0] > 0 -%}
-                        {%- do return("(select * from " ~ ogi_rebuilt_rows_relation(relation.identifier)
-                            ~ ") dbt_subquery") -%}
-                    {%- endif -%}
                     {%- set where = "report_id is null or report_id in (select report_id from " ~ state ~ '."'
                         ~ relation.identifier ~ "\" where invocation_id = '" ~ invocation_id ~ "')" -%}
                 {%- endif -%}
