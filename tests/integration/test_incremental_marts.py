@@ -150,6 +150,9 @@ def test_adds_supersession_and_removal_equal_a_full_build(built, tmp_path):
     executed = next((warehouse.parent / "w.stage" / "dbt_target" / "run").rglob(
         "accepted_values_fct_applications_row_key.sql")).read_text(encoding="utf-8")
     assert '"mart_state"."fct_applications__rebuilt_rows"' in executed
+    # the rule marts read the rule results' digest computed once at the start of their invocation
+    rule_mart = next((warehouse.parent / "w.stage" / "dbt_target" / "run").rglob("fct_rule_results.sql"))
+    assert '"mart_state"."rule_results_digest"' in rule_mart.read_text(encoding="utf-8")
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         kept = con.execute("select count(*) from duckdb_tables() where table_name like '%__rebuilt_rows'").fetchone()[0]
