@@ -244,8 +244,14 @@ def _read(paths: WarehousePaths, sql: str) -> pl.DataFrame:
 _FCT_RULES = dg.AssetKey(["marts", "fct_rule_results"])
 
 
-def _family_filter(prefixes: tuple[str, ...]) -> str:
-    return "(" + " or ".join(f"starts_with(rule_family, '{p}')" for p in prefixes) + ")"
+def _worst_reports(fails: pl.DataFrame, count_name: str, n: int) -> pl.DataFrame:
+    """The reports with the most failing rules: report, agency, year, how many, the rules (sorted)."""
+    return (
+        fails.group_by("report_id", "agency_name", "report_year")
+        .agg(pl.len().cast(pl.Int64).alias(count_name), pl.col("rule_id").sort().str.join(", ").alias("rules"))
+        .sort([count_name, "report_id"], descending=[True, False])
+        .head(n)
+    )
 
 
 @dg.multi_asset_check(
@@ -265,18 +271,18 @@ def _family_filter(prefixes: tuple[str, ...]) -> str:
 def report_arithmetic_findings(paths: WarehousePaths):
     docs = data_docs_dir(paths) / "index.html"
     docs_meta = dg.MetadataValue.path(str(docs)) if docs.exists() else "not built (see the raw/rule_results asset)"
-    counts = _read(
-        paths,
-        "select rule_family, severity, status, count(*) as n from marts.fct_rule_results group by all order by all",
-    )
-    failing = _read(
-        paths,
-        """select r.report_id, d.agency_name, d.report_year, count(*) as error_failures,
-                  string_agg(r.rule_id, ', ' order by r.rule_id) as rules
-           from marts.fct_rule_results r join marts.dim_report d using (report_id)
-           where r.status = 'fail' and r.severity = 'error'
-           group by all order by error_failures desc, report_id limit 20""",
-    )
+    # two reads of fct_rule_results (6.5 million rows at 100,000 reports) on one connection; every
+    # check's figures come from them (one query and one connection per check took 1.4 s)
+    with connect(paths.warehouse_file, read_only=True) as con:
+        counts = con.execute(
+            "select rule_family, severity, status, count(*) as n from marts.fct_rule_results group by all order by all"
+        ).pl()
+        fails = con.execute(
+            """select r.report_id, d.agency_name, d.report_year, r.rule_family, r.severity, r.rule_id
+               from marts.fct_rule_results r join marts.dim_report d using (report_id)
+               where r.status = 'fail'"""
+        ).pl()
+    failing = _worst_reports(fails.filter(pl.col("severity") == "error"), "error_failures", 20)
     yield dg.AssetCheckResult(
         check_name="report_arithmetic_findings",
         asset_key=_FCT_RULES,
@@ -290,20 +296,9 @@ def report_arithmetic_findings(paths: WarehousePaths):
         },
     )
     for name, (label, prefixes) in FAMILY_CHECKS.items():
-        where = _family_filter(prefixes)
-        fam_counts = _read(
-            paths,
-            f"""select rule_family, severity, status, count(*) as n from marts.fct_rule_results
-                where {where} group by all order by all""",
-        )
-        worst = _read(
-            paths,
-            f"""select r.report_id, d.agency_name, d.report_year, count(*) as failures,
-                      string_agg(r.rule_id, ', ' order by r.rule_id) as rules
-               from marts.fct_rule_results r join marts.dim_report d using (report_id)
-               where r.status = 'fail' and {where.replace('rule_family', 'r.rule_family')}
-               group by all order by failures desc, report_id limit 10""",
-        )
+        in_family = pl.any_horizontal([pl.col("rule_family").str.starts_with(p) for p in prefixes])
+        fam_counts = counts.filter(in_family)
+        worst = _worst_reports(fails.filter(in_family), "failures", 10)
         by_status = {s: 0 for s in ("pass", "fail", "not_assessable")}
         for st, n in fam_counts.group_by("status").agg(pl.col("n").sum()).iter_rows():
             by_status[st] = int(n)

@@ -109,3 +109,33 @@ def test_rule_catalogue_lists_every_evaluated_rule(series_warehouse):
     assert missing == []
     fams = {f for (f,) in _rows(db, "select distinct rule_family from marts.rpt_rule_catalogue")}
     assert {"t3.balance", "t2.total_ge_new", "nonneg", "xy.t3.carryover_chain", "nt.t3.new_received"} <= fams
+
+
+def test_findings_checks_name_the_broken_reports(series_warehouse):
+    """The asset checks on fct_rule_results, run as Dagster runs them (direct invocation of the real
+    check): the cross-year family fails on the broken year's report alone, with its failing rules;
+    no error-level rule fails; every family's counts are the mart's."""
+    from dagster_project.defs.quality import FAMILY_CHECKS, report_arithmetic_findings
+    from dagster_project.defs.resources import WarehousePaths
+
+    db, truth = series_warehouse
+    paths = WarehousePaths(landing_dir=str(db.parent / "landing"), warehouse=str(db))
+    results = {r.check_name: r for r in report_arithmetic_findings(paths=paths)}
+    assert set(results) == {"report_arithmetic_findings", *FAMILY_CHECKS}
+    assert results["report_arithmetic_findings"].passed
+    assert results["report_arithmetic_findings"].metadata["reports_with_error_failures"].value == 0
+    (broken_id,) = {r[0] for r in _rows(db, """select report_id from marts.fct_rule_results
+                                               where status = 'fail' and rule_family = 'xy.t3.carryover_chain'""")}
+    failing = {r[0] for r in _rows(db, "select report_id from marts.fct_rule_results where status = 'fail' "
+                                       "and starts_with(rule_family, 'xy.')")}
+    cross_year = results["rules_cross_year"]
+    assert not cross_year.passed
+    worst = cross_year.metadata["worst_reports"].value
+    assert worst.count("| rpt_") == min(10, len(failing)) and all(r in worst for r in failing)
+    broken_row = next(line for line in worst.splitlines() if broken_id in line)
+    assert broken_row.endswith("| 2 | xy.t3.carryover_chain.natural_person, xy.t3.carryover_chain.total |")
+    for name, (_, prefixes) in FAMILY_CHECKS.items():
+        where = " or ".join(f"starts_with(rule_family, '{p}')" for p in prefixes)
+        expected = dict(_rows(db, f"select status, count(*) from marts.fct_rule_results where {where} group by 1"))
+        for status in ("pass", "fail", "not_assessable"):
+            assert results[name].metadata[status].value == expected.get(status, 0), (name, status)
