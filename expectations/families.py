@@ -836,7 +836,9 @@ def validate_derived(ctx: Context, computed: list, gx_and_context) -> list:
             if finite.size == 0 or (np.all(np.abs(finite) < 2**24) and np.all(finite == np.round(finite))):
                 col = col.astype(np.float32)
             data[f"e{k}__{side}"] = col
-    frame = pd.DataFrame(data)
+    from .runner import batch_columns
+
+    frame = pd.DataFrame(data, columns=batch_columns(list(data)))
     ds = context.data_sources.add_pandas(f"ds_{DERIVED_SUITE}")
     asset = ds.add_dataframe_asset(f"asset_{DERIVED_SUITE}")
     batch_def = asset.add_batch_definition_whole_dataframe(f"batch_{DERIVED_SUITE}")

@@ -86,7 +86,16 @@ class VersionFrame:
         finite = values[np.isfinite(values)]
         if finite.size == 0 or (np.all(np.abs(finite) < 2**24) and np.all(finite == np.round(finite))):
             values = values.astype(np.float32)
-        return pd.DataFrame(values, columns=self.columns, copy=False)
+        return pd.DataFrame(values, columns=batch_columns(self.columns), copy=False)
+
+
+def batch_columns(names: list[str]):
+    """Column labels of a frame GE validates, as a plain object Index. pandas 3 would make them an
+    Arrow-backed string Index, whose lookups GE's pandas engine pays for in every metric (dropna on
+    the expectation's columns, column selection): about a tenth of the validation's CPU."""
+    import pandas as pd
+
+    return pd.Index(names, dtype=object)
 
 
 # --------------------------------------------------------------------------------------------------
