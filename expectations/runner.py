@@ -363,6 +363,29 @@ def build_expectation(rule: RuleInstance):
     )
 
 
+def run_validation(vd, frame):
+    """``vd.run`` on ``frame`` with every unexpected row listed (``result_format="COMPLETE"``)."""
+    import warnings
+
+    import pandas as pd
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            # GE's pandas engine builds an Index from the expectation's column list in nearly every
+            # metric; with pandas 3's default string inference each is Arrow-backed and slow to look
+            # up. The option is gone in pandas 4: then GE runs with the default.
+            legacy_strings = pd.option_context("future.infer_string", False)
+            legacy_strings.__enter__()
+        except (KeyError, ValueError, AttributeError, pd.errors.OptionError):
+            legacy_strings = None
+    try:
+        return vd.run(batch_parameters={"dataframe": frame}, result_format="COMPLETE")
+    finally:
+        if legacy_strings is not None:
+            legacy_strings.__exit__(None, None, None)
+
+
 def validate_frame(frame, rules: list[RuleInstance], name: str, gx_and_context=None) -> dict[str, Any]:
     """Validate a pandas frame with one suite (one expectation per rule). Returns rule_id -> GE result."""
     gx, context = gx_and_context or _gx_context()
@@ -377,7 +400,7 @@ def validate_frame(frame, rules: list[RuleInstance], name: str, gx_and_context=N
     vd = context.validation_definitions.add(
         gx.ValidationDefinition(name=f"validate_{name}", data=batch_def, suite=suite)
     )
-    result = vd.run(batch_parameters={"dataframe": frame}, result_format="COMPLETE")
+    result = run_validation(vd, frame)
     out: dict[str, Any] = {}
     for r in result.results:
         rule_id = r.expectation_config.meta["rule_id"]
