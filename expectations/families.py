@@ -836,7 +836,9 @@ def validate_derived(ctx: Context, computed: list, gx_and_context) -> list:
             if finite.size == 0 or (np.all(np.abs(finite) < 2**24) and np.all(finite == np.round(finite))):
                 col = col.astype(np.float32)
             data[f"e{k}__{side}"] = col
-    frame = pd.DataFrame(data)
+    from .runner import batch_columns, run_validation
+
+    frame = pd.DataFrame(data, columns=batch_columns(list(data)))
     ds = context.data_sources.add_pandas(f"ds_{DERIVED_SUITE}")
     asset = ds.add_dataframe_asset(f"asset_{DERIVED_SUITE}")
     batch_def = asset.add_batch_definition_whole_dataframe(f"batch_{DERIVED_SUITE}")
@@ -850,7 +852,7 @@ def validate_derived(ctx: Context, computed: list, gx_and_context) -> list:
     vd = context.validation_definitions.add(
         gx.ValidationDefinition(name=f"validate_{DERIVED_SUITE}", data=batch_def, suite=suite)
     )
-    result = vd.run(batch_parameters={"dataframe": frame}, result_format="COMPLETE")
+    result = run_validation(vd, frame)
     by_entry: dict[int, Any] = {}
     for r in result.results:
         info = r.exception_info or {}

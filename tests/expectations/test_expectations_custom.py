@@ -10,7 +10,7 @@ import pytest
 os.environ["GX_ANALYTICS_ENABLED"] = "false"
 gx = pytest.importorskip("great_expectations")
 
-from expectations.custom import EXPECTATION_TYPE, ExpectColumnSumsToBalance
+from expectations.custom import EXPECTATION_TYPE, METRIC_NAME, ExpectColumnSumsToBalance
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +115,42 @@ def test_sqlalchemy_engine(tmp_path):
     assert not res.success
     assert res.result["unexpected_count"] == 2 and res.result["missing_count"] == 1
     assert {r["tot"] for r in res.result["unexpected_list"]} == {5.0, 2.0}
+
+
+def test_configuration_follows_the_fields():
+    # the configuration is built once per object: assigning a field or copying must not keep a stale one
+    e = ExpectColumnSumsToBalance(column_list=["total", "a", "b"], lhs_count=1, meta={"rule_id": "r"})
+    assert e.configuration is e.configuration
+    assert "tolerance" not in e.configuration.kwargs
+    e.tolerance = 0.5
+    assert e.configuration.kwargs["tolerance"] == 0.5
+    e.id = "0c5d6e1a-0000-4000-8000-000000000001"
+    assert e.configuration.id == e.id
+    c = e.__copy__()
+    assert c.id is None and c.configuration.id is None and c.configuration.kwargs["tolerance"] == 0.5
+
+
+def test_lean_result_format_keeps_the_failing_rows(validate):
+    from expectations.runner import RESULT_FORMAT
+
+    df = pd.DataFrame({"total": [3, 5, None, 2], "a": [1, 1, 1, 2], "b": [2, 1, 1, -1]})
+    e = ExpectColumnSumsToBalance(column_list=["total", "a", "b"], lhs_count=1)
+    full = validate(df, e)
+    context = gx.get_context(mode="ephemeral")
+    batch = (
+        context.data_sources.add_pandas("lean").add_dataframe_asset("a").add_batch_definition_whole_dataframe("b")
+        .get_batch(batch_parameters={"dataframe": df})
+    )
+    lean = batch.validate(e, result_format=dict(RESULT_FORMAT))
+    assert lean.success == full.success is False
+    for key in ("unexpected_index_list", "unexpected_count", "missing_count", "element_count"):
+        assert lean.result[key] == full.result[key]
+    assert lean.result["unexpected_index_list"] == [1, 3]
+    assert "unexpected_list" not in lean.result and "unexpected_index_query" not in lean.result
+    assert "unexpected_list" in full.result
+    lean_deps = e.get_validation_dependencies(runtime_configuration={"result_format": dict(RESULT_FORMAT)})
+    full_deps = e.get_validation_dependencies(runtime_configuration={"result_format": "COMPLETE"})
+    skipped = {f"{METRIC_NAME}.unexpected_values", f"{METRIC_NAME}.unexpected_index_query"}
+    assert skipped <= set(full_deps.metric_configurations)
+    assert not skipped & set(lean_deps.metric_configurations)
+    assert f"{METRIC_NAME}.unexpected_index_list" in lean_deps.metric_configurations
