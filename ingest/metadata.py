@@ -242,14 +242,22 @@ def metadata_frame(texts: pl.DataFrame, lines: pl.DataFrame | None = None) -> pl
     ).join(heads, on="doc_id", how="left", maintain_order="left")
     # two yes/no patterns of the opening over the whole batch at once (no look-around, no \s or \d:
     # Rust's regexes find a match exactly where Python's do)
-    opening = pl.col("body").str.slice(0, _OPENING_CHARS)
-    parts = parts.with_columns(
+    opening, after_break = pl.col("_opening"), pl.col("_after_break")
+    parts = parts.with_columns(pl.col("body").str.slice(0, _OPENING_CHARS).alias("_opening")).with_columns(
         opening.str.contains(_REPORT_PREAMBLE_RE.pattern).alias("preamble"),
         opening.str.contains(_REGULATION_RE.pattern).alias("regulation"),
+        ("\n" + opening).alias("_after_break"),
+    )
+    parts = parts.select(
+        "doc_id", "body", "tail", "head", "preamble", "regulation",
+        pl.sum_horizontal(
+            (after_break if on_break else opening).str.contains(pattern).cast(pl.Int64) * (1 << bit)
+            for bit, (pattern, on_break) in enumerate(_OPENING_EXISTS)
+        ).alias("opening_matches"),
     )
     rows = []
-    for doc_id, body, tail, head, preamble, regulation in parts.iter_rows():
-        meta = _metadata(head or "", body, tail or "", preamble, regulation)
+    for doc_id, body, tail, head, preamble, regulation, opening_matches in parts.iter_rows():
+        meta = _metadata(head or "", body, tail or "", preamble, regulation, opening_matches)
         rows.append((doc_id, *(getattr(meta, name) for name in _META_SCHEMA)))
     schema = {"doc_id": texts.schema["doc_id"], **_META_SCHEMA}
     return pl.DataFrame(rows, schema=schema, orient="row")
@@ -396,9 +404,31 @@ _SIGNATURE_AFTER_BREAK_RE = _after_break(_SIGNATURE_RE)
 _PERIOD_WORDS = ("统计", "计算", "所列数据", "截止", "截至")
 
 
-def _opening_agency(opening: str) -> tuple[str | None, str | None]:
-    for pattern, source, needs, after_break in _OPENING_PATTERNS:
-        if not all(any(word in opening for word in group) for group in needs):
+def _exists_pattern(pattern: re.Pattern) -> str:
+    """The pattern for Polars' (Rust's) engine, finding a match in exactly the texts the Python one
+    does: the lookahead that ends it becomes the group it looks for (a match with the text after it
+    is a match followed by that text), and \\s Python's whitespace (Rust's lacks \\x1c-\\x1f)."""
+    text = pattern.pattern
+    ahead = re.fullmatch(r"(.*)\(\?=([^()]*)\)", text, re.S)
+    if ahead:
+        text = ahead.group(1) + "(?:" + ahead.group(2) + ")"
+    assert not re.search(r"\(\?[=!<]", text), pattern.pattern
+    return text.replace(r"\s", _PY_SPACE_CLASS)
+
+
+# A Python scan of the opening costs ten to twenty times what the same pattern costs Polars over the
+# batch, and most openings hold no match of most patterns: ``metadata_frame`` finds which patterns
+# match somewhere in each opening (one bit each, in ``_OPENING_PATTERNS`` order), and only those are
+# scanned here for their first match that names an agency.
+_OPENING_EXISTS = tuple((_exists_pattern(pattern), after_break) for pattern, _, _, after_break in _OPENING_PATTERNS)
+
+
+def _opening_agency(opening: str, matching: int | None = None) -> tuple[str | None, str | None]:
+    for bit, (pattern, source, needs, after_break) in enumerate(_OPENING_PATTERNS):
+        if matching is not None:
+            if not matching >> bit & 1:
+                continue
+        elif not all(any(word in opening for word in group) for group in needs):
             continue
         for m in pattern.finditer("\n" + opening if after_break else opening):
             name = _clean_office(_strip_agency(m.group(1)))
@@ -408,10 +438,11 @@ def _opening_agency(opening: str) -> tuple[str | None, str | None]:
 
 
 def _metadata(head: str, body: str, tail: str = "", preamble: bool | None = None,
-              regulation: bool | None = None) -> ReportMeta:
+              regulation: bool | None = None, opening_matches: int | None = None) -> ReportMeta:
     """Metadata from the cleaned opening lines (``head``) and the cleaned start of the text (``body``).
     ``preamble`` and ``regulation``: whether the opening holds ``_REPORT_PREAMBLE_RE`` and
-    ``_REGULATION_RE`` when already known (``metadata_frame`` reads them for the whole batch)."""
+    ``_REGULATION_RE``, ``opening_matches`` which of ``_OPENING_PATTERNS`` match in it, when already
+    known (``metadata_frame`` reads them for the whole batch)."""
     head_lines = head.split("\n")
     # the title is looked for in the first lines only (and the line after the last of them)
     compact = [_compact(ln) for ln in head_lines[: _TITLE_LINES + 1]]
@@ -426,7 +457,7 @@ def _metadata(head: str, body: str, tail: str = "", preamble: bool | None = None
     if header:
         candidates.append((header, "metadata"))
     if not is_notice:
-        name, source = _opening_agency(opening)
+        name, source = _opening_agency(opening, opening_matches)
         if name:
             candidates.append((name, source))
         else:
