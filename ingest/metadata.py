@@ -23,6 +23,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, fields, replace
 from datetime import date
+from functools import lru_cache
 
 import polars as pl
 
@@ -156,6 +157,9 @@ def _clean(text: str) -> str:
     return unicodedata.normalize("NFKC", text).replace("\u3000", " ")
 
 
+# a batch repeats many opening lines (site chrome, template headings, table rows): a line's compact
+# form and a header table's publisher are worked out once for each
+@lru_cache(maxsize=1 << 16)
 def _compact(line: str) -> str:
     return _CHROME_START_RE.sub("", _WS_RE.sub("", line))
 
@@ -339,20 +343,31 @@ def _header_agency(head_lines: list[str]) -> str | None:
         return None  # nor a header table: two lines of three cells each
     for line, below in zip(head_lines, [*head_lines[1:], ""], strict=True):
         # a header table: labels on one row, their values in the same columns of the next
-        if line.count("|") >= 2 and below.count("|") >= 2:
-            labels = [_WS_RE.sub("", c) for c in line.split("|")]
-            values = [c.strip() for c in below.split("|")]
-            for k, label in enumerate(labels):
-                if _PUBLISHER_LABEL_RE.match(label) and len(values) == len(labels):
-                    value = _strip_agency(values[k])
-                    if _looks_like_agency(value):
-                        return value
+        # (a value under each label: as many cells on both rows)
+        if line.count("|") >= 2 and below.count("|") == line.count("|"):
+            value = _header_table_agency(line, below)
+            if value:
+                return value
         for m in _PUBLISHER_RE.finditer(line) if publisher_fields else ():
             value = m.group(1)
             nxt = _NEXT_FIELD_RE.search(value)
             value = _strip_agency(value[: nxt.start()] if nxt else value)
             if value in _BARE_SOURCES:
                 continue
+            if _looks_like_agency(value):
+                return value
+    return None
+
+
+@lru_cache(maxsize=1 << 14)
+def _header_table_agency(line: str, below: str) -> str | None:
+    """The publisher a header table names: a publisher label among the cells of ``line`` and the agency
+    below it, in the same cell of ``below`` (a row of as many cells)."""
+    labels = [_WS_RE.sub("", c) for c in line.split("|")]
+    values = [c.strip() for c in below.split("|")]
+    for k, label in enumerate(labels):
+        if _PUBLISHER_LABEL_RE.match(label):
+            value = _strip_agency(values[k])
             if _looks_like_agency(value):
                 return value
     return None
