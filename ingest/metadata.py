@@ -613,14 +613,19 @@ def layout_markers(lines: pl.DataFrame) -> pl.DataFrame:
     headings = lines.select("doc_id", pl.col("text").str.strip_chars()).filter(
         (pl.col("text").str.len_chars() <= _HEADING_MAX_CHARS) & ~pl.col("text").str.contains(r"[。，,；;]")
     )
-    # a legacy heading is a top-level one (一、概述): (二)依申请公开 is a sub-heading of the 2019 form too
-    top_level = pl.col("text").str.contains(_NUMBERING)
-    return headings.group_by("doc_id").agg(
-        pl.when(top_level)
-        .then(pl.col("text").str.replace(_NUMBERING, "").str.strip_chars(" *#\u3000").str.extract(_LEGACY_HEADING_RE, 1))
-        .str.replace_all(r"\s", "")
-        .drop_nulls().n_unique()
-        .cast(pl.Int32).alias("legacy_headings"),
-        pl.col("text").str.extract(_V2019_HEADING_RE, 1).drop_nulls().n_unique().cast(pl.Int32)
-        .alias("v2019_form_headings"),
+    # a legacy heading is a top-level one (一、概述): (二)依申请公开 is a sub-heading of the 2019 form too.
+    # The patterns run on the lines as one column, the top-level ones only for the legacy headings (in
+    # the aggregation they would run group by group), and the groups only count what they found.
+    text = headings["text"]
+    top_level = text.str.contains(_NUMBERING).arg_true()
+    legacy = pl.repeat(None, len(text), dtype=pl.String, eager=True).scatter(
+        top_level,
+        text.gather(top_level).str.replace(_NUMBERING, "").str.strip_chars(" *#\u3000")
+        .str.extract(_LEGACY_HEADING_RE, 1).str.replace_all(r"\s", ""),
+    )
+    return headings.select(
+        "doc_id", legacy.alias("legacy"), text.str.extract(_V2019_HEADING_RE, 1).alias("v2019")
+    ).group_by("doc_id").agg(
+        pl.col("legacy").drop_nulls().n_unique().cast(pl.Int32).alias("legacy_headings"),
+        pl.col("v2019").drop_nulls().n_unique().cast(pl.Int32).alias("v2019_form_headings"),
     )
