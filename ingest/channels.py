@@ -13,7 +13,7 @@ from __future__ import annotations
 import polars as pl
 
 from ingest.narrative import _position_in_run, _to_number, continues_run, empty_facts, sentences_frame
-from ingest.nfkc import nfkc_expr
+from ingest.nfkc import NFKC_OTHER_CHAR_RE, nfkc_expr, nfkc_sources
 
 CHANNELS = (
     "portal_website",
@@ -73,6 +73,16 @@ _CHANNEL_WORDS: dict[str, str] = {
 }
 _PRINT_TITLE_RE = r"《[^》]{1,16}(?:报|杂志|期刊)》"
 _CHANNEL_RE = "(" + "|".join(sorted(_CHANNEL_WORDS, key=len, reverse=True)) + ")"
+# Every sentence whose normal form (thousands commas removed) names a channel or a printed title
+# matches this as printed: a channel word, the title at any length (removing commas shortens it), a
+# full-width form of a Latin letter of a channel word (ＡＰＰ), or a character the normaliser may rewrite
+# into anything.
+_MAY_NAME_CHANNEL_RE = "|".join([
+    _CHANNEL_RE,
+    r"《[^》]*(?:报|杂志|期刊)》",
+    "[" + nfkc_sources("".join(c for w in _CHANNEL_WORDS for c in w if c.isascii())) + "]",
+    NFKC_OTHER_CHAR_RE,
+])
 
 _Q_BEFORE = r"(约|大约|近|将近|接近|超过|逾|超)?"
 _NUM = r"(\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+)"
@@ -211,6 +221,12 @@ def channel_facts(lines: pl.DataFrame, sentences: pl.DataFrame | None = None) ->
         sentences = sentences_frame(lines)
     if sentences.is_empty():
         return empty_facts(sentences.schema["doc_id"])
+    # A figure is read from a sentence that names a channel or from the one after it (it inherits the
+    # channel): those few (under one in ten) are the rows the normal form and the channel reading
+    # below run on. ``_row`` keeps each sentence's place: the sentence before a kept one is the row
+    # before it only when it was kept too (and one that was not names no channel).
+    may_name = sentences["sentence"].str.contains(_MAY_NAME_CHANNEL_RE)
+    sentences = sentences.with_row_index("_row").filter(may_name | may_name.shift(1).fill_null(False))
     sentences = sentences.with_columns(
         # nfkc_expr: the normal form, most sentences without Polars' costly normaliser
         nfkc_expr(pl.col("sentence")).map_batches(_without_thousands_commas, return_dtype=pl.String).alias("_s")
@@ -231,11 +247,12 @@ def channel_facts(lines: pl.DataFrame, sentences: pl.DataFrame | None = None) ->
         pl.when(
             ~pl.col("_has_channel")
             & after_sentence_of_paragraph
+            & (pl.col("_row").shift(1) == pl.col("_row") - 1).fill_null(False)
             & pl.col("sentence").str.contains(r"[。.!！]$").shift(1).fill_null(False)
         )
         .then(pl.col("_last_channel").shift(1))
         .alias("_inherited")
-    )
+    ).drop("_row")
     sentences = sentences.filter(
         (pl.col("_has_channel") | pl.col("_inherited").is_not_null())
         & pl.col("_s").str.contains(r"\d|[一二两三四五六七八九十]")

@@ -23,6 +23,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, fields, replace
 from datetime import date
+from functools import lru_cache
 
 import polars as pl
 
@@ -156,6 +157,9 @@ def _clean(text: str) -> str:
     return unicodedata.normalize("NFKC", text).replace("\u3000", " ")
 
 
+# a batch repeats many opening lines (site chrome, template headings, table rows): a line's compact
+# form and a header table's publisher are worked out once for each
+@lru_cache(maxsize=1 << 16)
 def _compact(line: str) -> str:
     return _CHROME_START_RE.sub("", _WS_RE.sub("", line))
 
@@ -242,14 +246,22 @@ def metadata_frame(texts: pl.DataFrame, lines: pl.DataFrame | None = None) -> pl
     ).join(heads, on="doc_id", how="left", maintain_order="left")
     # two yes/no patterns of the opening over the whole batch at once (no look-around, no \s or \d:
     # Rust's regexes find a match exactly where Python's do)
-    opening = pl.col("body").str.slice(0, _OPENING_CHARS)
-    parts = parts.with_columns(
+    opening, after_break = pl.col("_opening"), pl.col("_after_break")
+    parts = parts.with_columns(pl.col("body").str.slice(0, _OPENING_CHARS).alias("_opening")).with_columns(
         opening.str.contains(_REPORT_PREAMBLE_RE.pattern).alias("preamble"),
         opening.str.contains(_REGULATION_RE.pattern).alias("regulation"),
+        ("\n" + opening).alias("_after_break"),
+    )
+    parts = parts.select(
+        "doc_id", "body", "tail", "head", "preamble", "regulation",
+        pl.sum_horizontal(
+            (after_break if on_break else opening).str.contains(pattern).cast(pl.Int64) * (1 << bit)
+            for bit, (pattern, on_break) in enumerate(_OPENING_EXISTS)
+        ).alias("opening_matches"),
     )
     rows = []
-    for doc_id, body, tail, head, preamble, regulation in parts.iter_rows():
-        meta = _metadata(head or "", body, tail or "", preamble, regulation)
+    for doc_id, body, tail, head, preamble, regulation, opening_matches in parts.iter_rows():
+        meta = _metadata(head or "", body, tail or "", preamble, regulation, opening_matches)
         rows.append((doc_id, *(getattr(meta, name) for name in _META_SCHEMA)))
     schema = {"doc_id": texts.schema["doc_id"], **_META_SCHEMA}
     return pl.DataFrame(rows, schema=schema, orient="row")
@@ -331,20 +343,31 @@ def _header_agency(head_lines: list[str]) -> str | None:
         return None  # nor a header table: two lines of three cells each
     for line, below in zip(head_lines, [*head_lines[1:], ""], strict=True):
         # a header table: labels on one row, their values in the same columns of the next
-        if line.count("|") >= 2 and below.count("|") >= 2:
-            labels = [_WS_RE.sub("", c) for c in line.split("|")]
-            values = [c.strip() for c in below.split("|")]
-            for k, label in enumerate(labels):
-                if _PUBLISHER_LABEL_RE.match(label) and len(values) == len(labels):
-                    value = _strip_agency(values[k])
-                    if _looks_like_agency(value):
-                        return value
+        # (a value under each label: as many cells on both rows)
+        if line.count("|") >= 2 and below.count("|") == line.count("|"):
+            value = _header_table_agency(line, below)
+            if value:
+                return value
         for m in _PUBLISHER_RE.finditer(line) if publisher_fields else ():
             value = m.group(1)
             nxt = _NEXT_FIELD_RE.search(value)
             value = _strip_agency(value[: nxt.start()] if nxt else value)
             if value in _BARE_SOURCES:
                 continue
+            if _looks_like_agency(value):
+                return value
+    return None
+
+
+@lru_cache(maxsize=1 << 14)
+def _header_table_agency(line: str, below: str) -> str | None:
+    """The publisher a header table names: a publisher label among the cells of ``line`` and the agency
+    below it, in the same cell of ``below`` (a row of as many cells)."""
+    labels = [_WS_RE.sub("", c) for c in line.split("|")]
+    values = [c.strip() for c in below.split("|")]
+    for k, label in enumerate(labels):
+        if _PUBLISHER_LABEL_RE.match(label):
+            value = _strip_agency(values[k])
             if _looks_like_agency(value):
                 return value
     return None
@@ -396,9 +419,31 @@ _SIGNATURE_AFTER_BREAK_RE = _after_break(_SIGNATURE_RE)
 _PERIOD_WORDS = ("统计", "计算", "所列数据", "截止", "截至")
 
 
-def _opening_agency(opening: str) -> tuple[str | None, str | None]:
-    for pattern, source, needs, after_break in _OPENING_PATTERNS:
-        if not all(any(word in opening for word in group) for group in needs):
+def _exists_pattern(pattern: re.Pattern) -> str:
+    """The pattern for Polars' (Rust's) engine, finding a match in exactly the texts the Python one
+    does: the lookahead that ends it becomes the group it looks for (a match with the text after it
+    is a match followed by that text), and \\s Python's whitespace (Rust's lacks \\x1c-\\x1f)."""
+    text = pattern.pattern
+    ahead = re.fullmatch(r"(.*)\(\?=([^()]*)\)", text, re.S)
+    if ahead:
+        text = ahead.group(1) + "(?:" + ahead.group(2) + ")"
+    assert not re.search(r"\(\?[=!<]", text), pattern.pattern
+    return text.replace(r"\s", _PY_SPACE_CLASS)
+
+
+# A Python scan of the opening costs ten to twenty times what the same pattern costs Polars over the
+# batch, and most openings hold no match of most patterns: ``metadata_frame`` finds which patterns
+# match somewhere in each opening (one bit each, in ``_OPENING_PATTERNS`` order), and only those are
+# scanned here for their first match that names an agency.
+_OPENING_EXISTS = tuple((_exists_pattern(pattern), after_break) for pattern, _, _, after_break in _OPENING_PATTERNS)
+
+
+def _opening_agency(opening: str, matching: int | None = None) -> tuple[str | None, str | None]:
+    for bit, (pattern, source, needs, after_break) in enumerate(_OPENING_PATTERNS):
+        if matching is not None:
+            if not matching >> bit & 1:
+                continue
+        elif not all(any(word in opening for word in group) for group in needs):
             continue
         for m in pattern.finditer("\n" + opening if after_break else opening):
             name = _clean_office(_strip_agency(m.group(1)))
@@ -408,10 +453,11 @@ def _opening_agency(opening: str) -> tuple[str | None, str | None]:
 
 
 def _metadata(head: str, body: str, tail: str = "", preamble: bool | None = None,
-              regulation: bool | None = None) -> ReportMeta:
+              regulation: bool | None = None, opening_matches: int | None = None) -> ReportMeta:
     """Metadata from the cleaned opening lines (``head``) and the cleaned start of the text (``body``).
     ``preamble`` and ``regulation``: whether the opening holds ``_REPORT_PREAMBLE_RE`` and
-    ``_REGULATION_RE`` when already known (``metadata_frame`` reads them for the whole batch)."""
+    ``_REGULATION_RE``, ``opening_matches`` which of ``_OPENING_PATTERNS`` match in it, when already
+    known (``metadata_frame`` reads them for the whole batch)."""
     head_lines = head.split("\n")
     # the title is looked for in the first lines only (and the line after the last of them)
     compact = [_compact(ln) for ln in head_lines[: _TITLE_LINES + 1]]
@@ -426,7 +472,7 @@ def _metadata(head: str, body: str, tail: str = "", preamble: bool | None = None
     if header:
         candidates.append((header, "metadata"))
     if not is_notice:
-        name, source = _opening_agency(opening)
+        name, source = _opening_agency(opening, opening_matches)
         if name:
             candidates.append((name, source))
         else:
@@ -567,14 +613,19 @@ def layout_markers(lines: pl.DataFrame) -> pl.DataFrame:
     headings = lines.select("doc_id", pl.col("text").str.strip_chars()).filter(
         (pl.col("text").str.len_chars() <= _HEADING_MAX_CHARS) & ~pl.col("text").str.contains(r"[。，,；;]")
     )
-    # a legacy heading is a top-level one (一、概述): (二)依申请公开 is a sub-heading of the 2019 form too
-    top_level = pl.col("text").str.contains(_NUMBERING)
-    return headings.group_by("doc_id").agg(
-        pl.when(top_level)
-        .then(pl.col("text").str.replace(_NUMBERING, "").str.strip_chars(" *#\u3000").str.extract(_LEGACY_HEADING_RE, 1))
-        .str.replace_all(r"\s", "")
-        .drop_nulls().n_unique()
-        .cast(pl.Int32).alias("legacy_headings"),
-        pl.col("text").str.extract(_V2019_HEADING_RE, 1).drop_nulls().n_unique().cast(pl.Int32)
-        .alias("v2019_form_headings"),
+    # a legacy heading is a top-level one (一、概述): (二)依申请公开 is a sub-heading of the 2019 form too.
+    # The patterns run on the lines as one column, the top-level ones only for the legacy headings (in
+    # the aggregation they would run group by group), and the groups only count what they found.
+    text = headings["text"]
+    top_level = text.str.contains(_NUMBERING).arg_true()
+    legacy = pl.repeat(None, len(text), dtype=pl.String, eager=True).scatter(
+        top_level,
+        text.gather(top_level).str.replace(_NUMBERING, "").str.strip_chars(" *#\u3000")
+        .str.extract(_LEGACY_HEADING_RE, 1).str.replace_all(r"\s", ""),
+    )
+    return headings.select(
+        "doc_id", legacy.alias("legacy"), text.str.extract(_V2019_HEADING_RE, 1).alias("v2019")
+    ).group_by("doc_id").agg(
+        pl.col("legacy").drop_nulls().n_unique().cast(pl.Int32).alias("legacy_headings"),
+        pl.col("v2019").drop_nulls().n_unique().cast(pl.Int32).alias("v2019_form_headings"),
     )

@@ -25,10 +25,19 @@ def _nfkc_tables() -> tuple[str, list[str], list[str]]:
     assert all(len(t) == 1 and ord(t) < 0x80 for t in targets)
     assert all(kept(chr(c)) for c in [*range(0x20, 0x7F), 0x4E00, 0x9FA5])
     members = "".join(f"\\x{{{ord(c):x}}}" for c in [*punctuation, *mapped])
-    return r"^[\t\n\r\x20-\x7e\x{4e00}-\x{9fff}" + members + r"]*$", mapped, targets
+    return r"\t\n\r\x20-\x7e\x{4e00}-\x{9fff}" + members, mapped, targets
 
 
-_NFKC_SIMPLE_RE, _NFKC_MAPPED, _NFKC_TARGETS = _nfkc_tables()
+_NFKC_SIMPLE_CLASS, _NFKC_MAPPED, _NFKC_TARGETS = _nfkc_tables()
+_NFKC_SIMPLE_RE = "^[" + _NFKC_SIMPLE_CLASS + "]*$"
+# a character of a text the normaliser is needed for (one outside the set above)
+NFKC_OTHER_CHAR_RE = "[^" + _NFKC_SIMPLE_CLASS + "]"
+
+
+def nfkc_sources(ascii_chars: str) -> str:
+    """The other characters that become one of ``ascii_chars`` in the normal form of a text of the
+    simple set (their full-width forms)."""
+    return "".join(c for c, t in zip(_NFKC_MAPPED, _NFKC_TARGETS, strict=True) if t in ascii_chars)
 
 
 def _nfkc_series(texts: pl.Series) -> pl.Series:

@@ -147,10 +147,25 @@ def cells_frame(lines: pl.DataFrame) -> pl.DataFrame:
         .with_columns(cleaned_cell_expr("raw_text").alias("raw_text"))
     )
     return cells.with_columns(
-        pl.format("line {}, cell {}", pl.col("line_no"), pl.col("cell_idx") + 1).alias("locator"),
+        _cell_locators(cells["line_no"], cells["cell_idx"]).alias("locator"),
         # a spaced row is a table row to the mapper; its kind only mattered for the split
         pl.when(pl.col("kind") == "spaced").then(pl.lit("tab")).otherwise(pl.col("kind")).alias("kind"),
     )
+
+
+def _cell_locators(line_no: pl.Series, cell_idx: pl.Series) -> pl.Series:
+    """"line {line_no}, cell {cell_idx + 1}" of every cell. A batch has few distinct positions (its
+    longest document's lines times its widest row's cells) and many cells at each: every position's
+    text is formatted once and gathered, where the batch has fewer positions than cells."""
+    last_line, last_cell = line_no.max(), cell_idx.max()
+    if last_line is None or last_cell is None or min(line_no.min(), cell_idx.min()) < 0 or (
+        (last_line + 1) * (last_cell + 1) > len(line_no)
+    ):
+        return pl.select(pl.format("line {}, cell {}", line_no, cell_idx + 1)).to_series()
+    width = last_cell + 1
+    position = pl.int_range(0, (last_line + 1) * width, dtype=pl.Int64)
+    texts = pl.select(pl.format("line {}, cell {}", position // width, position % width + 1)).to_series()
+    return texts.gather(line_no.cast(pl.Int64) * width + cell_idx.cast(pl.Int64))
 
 
 def _spaced_cells(rows: pl.Series) -> pl.Series:
