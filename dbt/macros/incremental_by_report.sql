@@ -86,19 +86,11 @@
 -#}
 {% macro ogi_digest_rule_results() -%}
     {%- if execute -%}
-        {%- set builds_rule_mart = [] -%}
-        {%- for resource in selected_resources -%}
-            {%- if resource in ('model.ogi.fct_rule_results', 'model.ogi.rpt_report_audit') -%}
-                {%- do builds_rule_mart.append(resource) -%}
-            {%- endif -%}
-        {%- endfor -%}
+        {%- set builds_rule_mart = 'model.ogi.fct_rule_results' in selected_resources
+            or 'model.ogi.rpt_report_audit' in selected_resources -%}
         {#- read from the raw table, whose columns have the staging view's types: the view may not
             exist yet, or (in a copied warehouse) still name the file it was built in -#}
-        {%- set raw = run_query(
-            "select count(*) from duckdb_tables() where database_name = '" ~ target.database
-            ~ "' and schema_name = 'raw' and table_name = 'rule_results'"
-        ) -%}
-        {%- if builds_rule_mart and raw.columns[0].values()[0] > 0 %}
+        {%- if builds_rule_mart and ogi_table_exists('raw', 'rule_results') %}
     create or replace table {{ ogi_rule_results_digest_relation() }} as
     {{ ogi_rule_results_digest(ogi_literal('raw', 'rule_results')) }};
     comment on table {{ ogi_rule_results_digest_relation() }} is '{{ invocation_id }}'
@@ -107,10 +99,16 @@
 {%- endmacro %}
 
 {% macro ogi_rule_results_digest_is_fresh() -%}
+    {{ return(ogi_table_exists(ogi_state_schema(), 'rule_results_digest', marked_by=invocation_id)) }}
+{%- endmacro %}
+
+{#- Whether table `schema`.`name` of the warehouse exists (with the comment `marked_by`, when given:
+    the state tables an invocation writes for itself carry its id). -#}
+{% macro ogi_table_exists(schema, name, marked_by=none) -%}
     {%- set found = run_query(
         "select count(*) from duckdb_tables() where database_name = '" ~ target.database
-        ~ "' and schema_name = '" ~ ogi_state_schema() ~ "' and table_name = 'rule_results_digest'"
-        ~ " and comment = '" ~ invocation_id ~ "'"
+        ~ "' and schema_name = '" ~ schema ~ "' and table_name = '" ~ name ~ "'"
+        ~ ((" and comment = '" ~ marked_by ~ "'") if marked_by else "")
     ) -%}
     {{ return(found.columns[0].values()[0] > 0) }}
 {%- endmacro %}
@@ -166,11 +164,7 @@
 
 {% macro ogi_state_exists(name=none) -%}
     {%- if not execute -%}{{ return(false) }}{%- endif -%}
-    {%- set found = run_query(
-        "select count(*) from information_schema.tables where table_catalog = '" ~ target.database
-        ~ "' and table_schema = '" ~ ogi_state_schema() ~ "' and table_name = '" ~ (name or this.identifier) ~ "'"
-    ) -%}
-    {{ return(found.columns[0].values()[0] > 0) }}
+    {{ return(ogi_table_exists(ogi_state_schema(), name or this.identifier)) }}
 {%- endmacro %}
 
 {#-
@@ -222,21 +216,12 @@
         {%- elif execute and not flags.FULL_REFRESH and relation.identifier in ogi_incremental_marts() -%}
             {#- the rows this invocation inserted, kept by the strategy and marked with the invocation:
                 exactly the mart's rows of the rebuilt reports (all its rows when it had no state yet) -#}
-            {%- set kept = run_query(
-                "select count(*) from duckdb_tables() where database_name = '" ~ relation.database
-                ~ "' and schema_name = '" ~ ogi_state_schema() ~ "' and table_name = '"
-                ~ relation.identifier ~ "__rebuilt_rows' and comment = '" ~ invocation_id ~ "'"
-            ) -%}
-            {%- if kept.columns[0].values()[0] > 0 -%}
+            {%- if ogi_table_exists(ogi_state_schema(), relation.identifier ~ '__rebuilt_rows', marked_by=invocation_id) -%}
                 {%- do return("(select * from " ~ ogi_rebuilt_rows_relation(relation.identifier) ~ ") dbt_subquery") -%}
             {%- endif -%}
             {#- otherwise (the mart created whole in this invocation) the reports its state marks -#}
             {%- set state = '"' ~ relation.database ~ '"."' ~ ogi_state_schema() ~ '"' -%}
-            {%- set found = run_query(
-                "select count(*) from information_schema.tables where table_catalog = '" ~ relation.database
-                ~ "' and table_schema = '" ~ ogi_state_schema() ~ "' and table_name = 'builds'"
-            ) -%}
-            {%- if found.columns[0].values()[0] > 0 -%}
+            {%- if ogi_table_exists(ogi_state_schema(), 'builds') -%}
                 {%- set mode = run_query(
                     "select count(*) from " ~ state ~ ".builds where model = '" ~ relation.identifier
                     ~ "' and invocation_id = '" ~ invocation_id ~ "' and mode = 'incremental'"
