@@ -11,6 +11,7 @@ import hashlib
 import os
 import shutil
 import sys
+import threading
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -140,6 +141,25 @@ def ensure_dbt_manifest(force: bool = False) -> None:
             cwd=DBT_PROJECT_DIR,
         )
         force = False
+
+
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"  # dbt's name for its saved parse state
+
+
+def seed_partial_parse(target: Path) -> None:
+    """A dbt target folder without parse state of its own starts from the project's (``dbt/target``,
+    written by ``ensure_dbt_manifest``). dbt checks the file: it is used only when the profile and the
+    project are the ones it was made with, else dbt parses the whole project, as without it."""
+    seed = DBT_MANIFEST.parent / PARTIAL_PARSE_FILE
+    if (target / PARTIAL_PARSE_FILE).exists() or not seed.exists():
+        return
+    target.mkdir(parents=True, exist_ok=True)
+    partial = target / f".{PARTIAL_PARSE_FILE}.{os.getpid()}.{threading.get_ident()}"
+    try:
+        shutil.copyfile(seed, partial)
+        os.replace(partial, target / PARTIAL_PARSE_FILE)  # never a half-copied file where dbt reads it
+    except OSError:
+        partial.unlink(missing_ok=True)  # dbt then parses the whole project: slower, not wrong
 
 
 def quiet_telemetry() -> None:

@@ -5,10 +5,9 @@ here, against an empty warehouse whose core models exist (dbt reads the input co
 """
 
 import os
-import shutil
 import subprocess
 
-from dagster_project.settings import DBT_PROJECT_DIR, dbt_executable
+from dagster_project.settings import DBT_PROJECT_DIR, dbt_executable, seed_partial_parse
 from ingest.warehouse import connect, ensure_raw_schema
 
 
@@ -19,9 +18,7 @@ def test_dbt_unit_tests_pass(tmp_path):
     env = {**os.environ, "OGI_WAREHOUSE": str(warehouse), "DBT_TARGET_PATH": str(tmp_path / "target"),
            "DBT_LOG_PATH": str(tmp_path / "target"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     (tmp_path / "target").mkdir()
-    partial = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
-    if partial.exists():  # the session's parse (conftest): no full parse per invocation
-        shutil.copyfile(partial, tmp_path / "target" / "partial_parse.msgpack")
+    seed_partial_parse(tmp_path / "target")  # the session's parse (conftest): no full parse per invocation
     dbt = [dbt_executable()]
     project = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
     subprocess.run(dbt + ["run", "--quiet", "--select", "tag:core", *project], cwd=DBT_PROJECT_DIR, env=env, check=True)

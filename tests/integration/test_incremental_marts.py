@@ -17,7 +17,7 @@ import pytest
 
 from dagster_project.cli import main as ogi
 from dagster_project.cli import run_pipeline
-from dagster_project.settings import DBT_PROJECT_DIR, code_version, dbt_executable
+from dagster_project.settings import DBT_PROJECT_DIR, code_version, dbt_executable, seed_partial_parse
 from ingest.synth import generate_corpus
 from ingest.warehouse import serving_path_for
 from tests.integration.reports import county_bureau_report as _report
@@ -37,9 +37,7 @@ def _full_refresh_copy(warehouse: Path, workdir: Path) -> Path:
     shutil.copyfile(warehouse, reference)
     target = workdir / "dbt_target"
     target.mkdir(exist_ok=True)
-    partial = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
-    if partial.exists():
-        shutil.copyfile(partial, target / "partial_parse.msgpack")
+    seed_partial_parse(target)
     env = {**os.environ, "OGI_WAREHOUSE": str(reference), "DBT_TARGET_PATH": str(target),
            "DBT_LOG_PATH": str(target), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     subprocess.run(
