@@ -26,6 +26,10 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 import numpy as np
 import pandas as pd
+
+from expectations import gx_lean  # noqa: F401  (before great_expectations)
+
+# isort: split
 from great_expectations.compatibility import pydantic
 from great_expectations.execution_engine import (
     PandasExecutionEngine,

@@ -328,6 +328,9 @@ def preload() -> None:
     background thread while dbt builds the core marts, so validation starts at once. Imports only:
     contexts are made by the validation itself."""
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
+    from . import gx_lean  # noqa: F401  (before great_expectations)
+
+    # isort: split
     import great_expectations  # noqa: F401
     from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: F401
 
@@ -336,6 +339,9 @@ def preload() -> None:
 
 def _gx_context():
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
+    from . import gx_lean  # noqa: F401  (before great_expectations)
+
+    # isort: split
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
