@@ -11,6 +11,7 @@ import hashlib
 import os
 import shutil
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -110,7 +111,9 @@ def ensure_dbt_manifest(force: bool = False) -> None:
     Replaces ``DbtProject.prepare_if_dev``, whose parse looks for ``dbt`` on PATH and inherits an
     environment without ``OGI_WAREHOUSE``: ``dagster dev`` from a fresh clone must load without an
     activated venv. A file lock keeps concurrent loaders (webserver, daemon, run workers, tests)
-    from parsing into the same target folder at once.
+    from parsing at once, and dbt parses into a folder of its own whose files then replace the
+    target's one by one (dbt writes in place): a loader reading ``manifest.json`` or copying the
+    parse state meanwhile gets the old file or the new one, never half of one.
     """
     import fcntl
     import subprocess
@@ -133,13 +136,22 @@ def ensure_dbt_manifest(force: bool = False) -> None:
         quiet_telemetry()
         # parse never opens the warehouse, but the profile needs a path
         env = {**os.environ, "OGI_WAREHOUSE": str(warehouse_path())}
-        subprocess.run(
-            [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
-             "--profiles-dir", str(DBT_PROJECT_DIR)],
-            check=True,
-            env=env,
-            cwd=DBT_PROJECT_DIR,
-        )
+        scratch = Path(tempfile.mkdtemp(prefix=".parse-", dir=DBT_MANIFEST.parent))
+        try:
+            seed_partial_parse(scratch)  # dbt re-parses only the files that changed
+            subprocess.run(
+                [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
+                 "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(scratch)],
+                check=True,
+                env=env,
+                cwd=DBT_PROJECT_DIR,
+            )
+            # the manifest last: its modification time is what says the parse is current
+            made = sorted((p for p in scratch.iterdir() if p.is_file()), key=lambda p: p.name == DBT_MANIFEST.name)
+            for path in made:
+                os.replace(path, DBT_MANIFEST.parent / path.name)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
         force = False
 
 

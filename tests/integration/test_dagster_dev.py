@@ -35,6 +35,8 @@ def test_dbt_parses_without_venv_on_path_or_ogi_variables(tmp_path):
     )
     assert parse.returncode == 0, parse.stdout + parse.stderr
     assert (REPO_ROOT / "dbt" / "target" / "manifest.json").stat().st_mtime > time.time() - 300
+    # dbt parsed into a folder of its own, whose files replaced the target's
+    assert not list((REPO_ROOT / "dbt" / "target").glob(".parse-*"))
 
 
 def _free_port() -> int:
