@@ -136,6 +136,8 @@ def ensure_dbt_manifest(force: bool = False) -> None:
         quiet_telemetry()
         # parse never opens the warehouse, but the profile needs a path
         env = {**os.environ, "OGI_WAREHOUSE": str(warehouse_path())}
+        for left in DBT_MANIFEST.parent.glob(".parse-*"):  # of a parse killed before its clean-up
+            shutil.rmtree(left, ignore_errors=True)
         scratch = Path(tempfile.mkdtemp(prefix=".parse-", dir=DBT_MANIFEST.parent))
         try:
             seed_partial_parse(scratch)  # dbt re-parses only the files that changed

@@ -28,6 +28,8 @@ def _fresh_shell_env(tmp_path: Path) -> dict[str, str]:
 
 def test_dbt_parses_without_venv_on_path_or_ogi_variables(tmp_path):
     """What a fresh clone does first when the definitions load: parse the dbt project."""
+    left_by_a_killed_parse = REPO_ROOT / "dbt" / "target" / ".parse-killed"
+    left_by_a_killed_parse.mkdir(parents=True, exist_ok=True)
     parse = subprocess.run(
         [str(BIN / "python"), "-c", "from dagster_project.settings import ensure_dbt_manifest; "
                                     "ensure_dbt_manifest(force=True)"],
