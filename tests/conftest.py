@@ -10,6 +10,17 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SEEDS_DIR = REPO_ROOT.parent / "shared" / "seeds"
 
 
+def pytest_xdist_auto_num_workers(config) -> int | None:
+    """``-n auto`` (pyproject's default): one worker per core this process may use, but no more than
+    one per 2 GiB of memory (a worker's end-to-end runs hold dbt, Great Expectations and DuckDB at
+    once). ``PYTEST_XDIST_AUTO_NUM_WORKERS`` still decides when set."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return max(1, min(cores, memory // (2 << 30)))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def dbt_manifest() -> None:
     from dagster_project.settings import ensure_dbt_manifest
