@@ -323,26 +323,30 @@ def _scope_warnings(warnings: pl.DataFrame, reports: pl.DataFrame, rs: RuleSet) 
 # --------------------------------------------------------------------------------------------------
 
 
+def _import_gx():
+    """``great_expectations`` without its analytics, imported after :mod:`.gx_lean` (which defers
+    what GE imports for features the rules never use)."""
+    os.environ["GX_ANALYTICS_ENABLED"] = "false"
+    from . import gx_lean  # noqa: F401
+
+    # isort: split
+    import great_expectations as gx
+
+    return gx
+
+
 def preload() -> None:
     """Import Great Expectations and the custom expectation (about 6 s): the pipeline calls this in a
     background thread while dbt builds the core marts, so validation starts at once. Imports only:
     contexts are made by the validation itself."""
-    os.environ["GX_ANALYTICS_ENABLED"] = "false"
-    from . import gx_lean  # noqa: F401  (before great_expectations)
-
-    # isort: split
-    import great_expectations  # noqa: F401
+    _import_gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: F401
 
     from . import custom, data_docs  # noqa: F401
 
 
 def _gx_context():
-    os.environ["GX_ANALYTICS_ENABLED"] = "false"
-    from . import gx_lean  # noqa: F401  (before great_expectations)
-
-    # isort: split
-    import great_expectations as gx
+    gx = _import_gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
