@@ -4,7 +4,7 @@ build of the dbt project over the same raw tables (README "Incremental marts").
 Each test drives the real ``ogi run`` / ``ogi forget`` (run_pipeline, the job the UI shows) over small
 generated corpora, then copies the warehouse and rebuilds every mart of the copy with
 ``dbt run --full-refresh``: the two ``marts`` schemas must hold the same tables, columns and rows.
-The long sequence with a comparison after every step runs with OGI_SLOW_TESTS=1.
+The long sequence with a comparison after every step is marked ``slow`` (``-m "not slow"`` leaves it out).
 """
 
 import os
@@ -213,7 +213,7 @@ def test_code_version_change_rebuilds_whole(built, tmp_path, monkeypatch):
         code_version.cache_clear()
 
 
-@pytest.mark.skipif(os.environ.get("OGI_SLOW_TESTS") != "1", reason="slow (six runs): OGI_SLOW_TESTS=1")
+@pytest.mark.slow  # six runs, each compared with a full build
 def test_every_step_of_a_season_equals_a_full_build(tmp_path, monkeypatch):
     """Add files, supersede, remove a file, forget a folder, change the parser: after every run the
     marts equal a full build."""

@@ -1,7 +1,6 @@
 """PDFium text layer, OCR and legacy Office front ends (issue 13)."""
 
 import io
-import os
 from pathlib import Path
 
 import numpy as np
@@ -172,7 +171,7 @@ def test_real_pdfs_text_layer_grid_is_faithful():
                 assert all(c.replace(".", "").isdigit() for c in b.cells[3:]), (path.name, b.cells)
 
 
-@pytest.mark.skipif(os.environ.get("OGI_SLOW_TESTS") != "1", reason="slow (OCR of 16 pages): OGI_SLOW_TESTS=1")
+@pytest.mark.slow  # OCR of 16 pages
 def test_real_pdfs_image_only_copies_match_text_layer():
     """Every numeric table cell of the real PDFs, read again by OCR from image-only copies: >= 98% the
     same as the text layer, and every one that differs carries a confidence below MIN_CONFIDENCE."""
