@@ -103,6 +103,8 @@ def dbt_executable() -> str:
 
 
 DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+# dbt parses into a folder with this prefix under the target folder, then its files replace the target's
+PARSE_SCRATCH_PREFIX = ".parse-"
 
 
 def ensure_dbt_manifest(force: bool = False) -> None:
@@ -136,9 +138,9 @@ def ensure_dbt_manifest(force: bool = False) -> None:
         quiet_telemetry()
         # parse never opens the warehouse, but the profile needs a path
         env = {**os.environ, "OGI_WAREHOUSE": str(warehouse_path())}
-        for left in DBT_MANIFEST.parent.glob(".parse-*"):  # of a parse killed before its clean-up
+        for left in DBT_MANIFEST.parent.glob(PARSE_SCRATCH_PREFIX + "*"):  # of a parse killed before its clean-up
             shutil.rmtree(left, ignore_errors=True)
-        scratch = Path(tempfile.mkdtemp(prefix=".parse-", dir=DBT_MANIFEST.parent))
+        scratch = Path(tempfile.mkdtemp(prefix=PARSE_SCRATCH_PREFIX, dir=DBT_MANIFEST.parent))
         try:
             seed_partial_parse(scratch)  # dbt re-parses only the files that changed
             subprocess.run(

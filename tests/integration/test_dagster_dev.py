@@ -12,6 +12,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from dagster_project.settings import DBT_MANIFEST, PARSE_SCRATCH_PREFIX
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
@@ -28,7 +30,7 @@ def _fresh_shell_env(tmp_path: Path) -> dict[str, str]:
 
 def test_dbt_parses_without_venv_on_path_or_ogi_variables(tmp_path):
     """What a fresh clone does first when the definitions load: parse the dbt project."""
-    left_by_a_killed_parse = REPO_ROOT / "dbt" / "target" / ".parse-killed"
+    left_by_a_killed_parse = DBT_MANIFEST.parent / (PARSE_SCRATCH_PREFIX + "killed")
     left_by_a_killed_parse.mkdir(parents=True, exist_ok=True)
     parse = subprocess.run(
         [str(BIN / "python"), "-c", "from dagster_project.settings import ensure_dbt_manifest; "
@@ -36,9 +38,9 @@ def test_dbt_parses_without_venv_on_path_or_ogi_variables(tmp_path):
         cwd=REPO_ROOT, env=_fresh_shell_env(tmp_path), capture_output=True, text=True, timeout=300,
     )
     assert parse.returncode == 0, parse.stdout + parse.stderr
-    assert (REPO_ROOT / "dbt" / "target" / "manifest.json").stat().st_mtime > time.time() - 300
+    assert DBT_MANIFEST.stat().st_mtime > time.time() - 300
     # dbt parsed into a folder of its own, whose files replaced the target's
-    assert not list((REPO_ROOT / "dbt" / "target").glob(".parse-*"))
+    assert not list(DBT_MANIFEST.parent.glob(PARSE_SCRATCH_PREFIX + "*"))
 
 
 def _free_port() -> int:
