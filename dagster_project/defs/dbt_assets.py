@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import queue
+import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -31,6 +32,35 @@ class _SkippedMartsChecks(logging.Filter):
 
 
 logging.getLogger("dagster._core.execution.plan.active").addFilter(_SkippedMartsChecks())
+
+
+
+def _behavior_flag_source() -> str:
+    """dbt_common's ``BehaviorFlagRendered._default_source`` (the name of the first module on the
+    call stack outside dbt_common.behavior_flags, for a behaviour-change message) read from the
+    frames' globals instead of ``inspect.stack()``. dbt calls it for every behaviour flag each time
+    it creates an adapter (three times a run), and ``inspect.stack()`` reads the source file of
+    every frame and ``inspect.getmodule`` looks at every module in ``sys.modules``: 0.1-0.3 s an
+    adapter, and looking at every module also executes the modules that expectations.gx_lean leaves
+    unloaded (scipy.stats, 1.1 s). Same name for code in a module; frames of generated code without
+    a module name are skipped, as ``inspect.getmodule`` skips them."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        name = frame.f_globals.get("__name__")
+        if name and name != _BEHAVIOR_FLAGS_MODULE and name in sys.modules:
+            return name
+        frame = frame.f_back
+    return "Unknown"
+
+
+def _use_cheap_behavior_flag_source() -> None:
+    from dbt_common import behavior_flags
+
+    behavior_flags.BehaviorFlagRendered._default_source = staticmethod(_behavior_flag_source)
+
+
+_BEHAVIOR_FLAGS_MODULE = "dbt_common.behavior_flags"
+_use_cheap_behavior_flag_source()
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 ensure_dbt_manifest()
