@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import os
 import sys
 import time
@@ -15,6 +16,7 @@ from dagster_project.settings import (
     data_docs_dir_for,
     ensure_dbt_manifest,
     landing_problem,
+    lighten_garbage_collection,
     quiet_telemetry,
 )
 
@@ -458,8 +460,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``argv`` None: the program's own command line (the ``ogi`` command), after which the process
+    ends."""
+    lighten_garbage_collection()
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    code = args.func(args)
+    if argv is None:
+        # the interpreter's shutdown collects every object still alive: with Dagster, dbt and Great
+        # Expectations loaded that took 1.3-1.4 s after the summary was printed. Frozen objects are
+        # not looked at; the memory goes back with the process.
+        gc.freeze()
+    return code
 
 
 if __name__ == "__main__":

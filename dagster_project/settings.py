@@ -7,6 +7,7 @@ defaults, relative to the current directory.
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import os
 import shutil
@@ -176,6 +177,20 @@ def seed_partial_parse(target: Path) -> None:
         os.replace(partial, target / PARTIAL_PARSE_FILE)  # never a half-copied file where dbt reads it
     except OSError:
         partial.unlink(missing_ok=True)  # dbt then parses the whole project: slower, not wrong
+
+
+# Python's first garbage-collector generation is collected every 700 net new container objects, and
+# every 100th collection looks at every object: with Dagster, dbt (its manifest) and Great
+# Expectations loaded that is 0.1-0.3 s each, 1.1-1.4 s of a quickstart run's main process in ten
+# full collections. Every 10,000 objects instead: five full collections, 0.3 s (measured with
+# gc.callbacks over a quickstart run). Memory is not at stake: the run's data lives in Polars and
+# DuckDB, not in Python objects.
+GC_FIRST_GENERATION_THRESHOLD = 10_000
+
+
+def lighten_garbage_collection() -> None:
+    first, second, third = gc.get_threshold()
+    gc.set_threshold(max(first, GC_FIRST_GENERATION_THRESHOLD), second, third)
 
 
 def quiet_telemetry() -> None:
