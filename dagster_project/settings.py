@@ -29,6 +29,10 @@ def landing_dir() -> Path:
     return Path(os.environ.get("OGI_LANDING_DIR") or "data/landing").resolve()
 
 
+# the contract's default warehouse, as the README's commands (run from the repository root) open it
+QUICKSTART_WAREHOUSE = REPO_ROOT / "data" / "warehouse.duckdb"
+
+
 def warehouse_path() -> Path:
     return Path(os.environ.get("OGI_WAREHOUSE") or "data/warehouse.duckdb").resolve()
 
@@ -137,8 +141,10 @@ def ensure_dbt_manifest(force: bool = False) -> None:
         if not stale():  # another loader parsed while this one waited
             return
         quiet_telemetry()
-        # parse never opens the warehouse, but the profile needs a path
-        env = {**os.environ, "OGI_WAREHOUSE": str(warehouse_path())}
+        # parse never opens the warehouse, but the profile needs a path, and dbt keys the parse state
+        # by the profile: the quickstart's warehouse, whichever run or loader parses, so that a new
+        # warehouse at the default path always starts from a state dbt accepts (seed_partial_parse)
+        env = {**os.environ, "OGI_WAREHOUSE": str(QUICKSTART_WAREHOUSE)}
         for left in DBT_MANIFEST.parent.glob(PARSE_SCRATCH_PREFIX + "*"):  # of a parse killed before its clean-up
             shutil.rmtree(left, ignore_errors=True)
         scratch = Path(tempfile.mkdtemp(prefix=PARSE_SCRATCH_PREFIX, dir=DBT_MANIFEST.parent))
