@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from dagster_project.settings import (
+    DEFAULT_WAREHOUSE,
     PROJECT_DAGSTER_HOME,
     data_docs_dir_for,
     ensure_dbt_manifest,
@@ -319,7 +320,7 @@ def ui_command(landing: Path, warehouse: Path, dagster_home: Path = PROJECT_DAGS
 
 def _cmd_run(args: argparse.Namespace) -> int:
     landing = Path(args.landing or os.environ.get("OGI_LANDING_DIR") or "data/landing")
-    warehouse = Path(args.warehouse or os.environ.get("OGI_WAREHOUSE") or "data/warehouse.duckdb")
+    warehouse = Path(args.warehouse or os.environ.get("OGI_WAREHOUSE") or DEFAULT_WAREHOUSE)
     from datetime import datetime, timezone
 
     problem = landing_problem(landing.resolve())
@@ -434,7 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
     forget = sub.add_parser("forget", help="remove the reports of a landing folder from a warehouse and rebuild "
                                            "its marts and serving copy")
     forget.add_argument("--landing", required=True, help="folder whose files' contents are removed")
-    forget.add_argument("--warehouse", default=os.environ.get("OGI_WAREHOUSE") or "data/warehouse.duckdb",
+    forget.add_argument("--warehouse", default=os.environ.get("OGI_WAREHOUSE") or DEFAULT_WAREHOUSE,
                         help="DuckDB warehouse file (default $OGI_WAREHOUSE, else data/warehouse.duckdb)")
     forget.add_argument("--dry-run", action="store_true", help="count what would be removed, change nothing")
     forget.add_argument("--dagster-home", help="Dagster instance the rebuild is recorded in (as for run)")

@@ -29,12 +29,14 @@ def landing_dir() -> Path:
     return Path(os.environ.get("OGI_LANDING_DIR") or "data/landing").resolve()
 
 
-# the contract's default warehouse, as the README's commands (run from the repository root) open it
-QUICKSTART_WAREHOUSE = REPO_ROOT / "data" / "warehouse.duckdb"
+# the contract's default warehouse (relative to the current directory), and where the README's
+# commands, run from the repository root, open it
+DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
+QUICKSTART_WAREHOUSE = REPO_ROOT / DEFAULT_WAREHOUSE
 
 
 def warehouse_path() -> Path:
-    return Path(os.environ.get("OGI_WAREHOUSE") or "data/warehouse.duckdb").resolve()
+    return Path(os.environ.get("OGI_WAREHOUSE") or DEFAULT_WAREHOUSE).resolve()
 
 
 def parse_partition_count() -> int:

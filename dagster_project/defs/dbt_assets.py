@@ -33,6 +33,7 @@ class _SkippedMartsChecks(logging.Filter):
 
 logging.getLogger("dagster._core.execution.plan.active").addFilter(_SkippedMartsChecks())
 
+_BEHAVIOR_FLAGS_MODULE = "dbt_common.behavior_flags"
 
 
 def _behavior_flag_source() -> str:
@@ -42,8 +43,9 @@ def _behavior_flag_source() -> str:
     it creates an adapter (three times a run), and ``inspect.stack()`` reads the source file of
     every frame and ``inspect.getmodule`` looks at every module in ``sys.modules``: 0.1-0.3 s an
     adapter, and looking at every module also executes the modules that expectations.gx_lean leaves
-    unloaded (scipy.stats, 1.1 s). Same name for code in a module; frames of generated code without
-    a module name are skipped, as ``inspect.getmodule`` skips them."""
+    unloaded (scipy.stats, 1.1 s). The same name for code in a module file; code run from a string
+    in a module's namespace (no file for ``inspect.getmodule``, which looks further up) is named
+    after that module. The name only appears in dbt's behaviour-change message."""
     frame = sys._getframe(1)
     while frame is not None:
         name = frame.f_globals.get("__name__")
@@ -59,7 +61,6 @@ def _use_cheap_behavior_flag_source() -> None:
     behavior_flags.BehaviorFlagRendered._default_source = staticmethod(_behavior_flag_source)
 
 
-_BEHAVIOR_FLAGS_MODULE = "dbt_common.behavior_flags"
 _use_cheap_behavior_flag_source()
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
