@@ -144,7 +144,7 @@ final as (
         unioned.is_derived,
         unioned.is_approximate,
         -- issue 13: the OCR recognition score the front end put in the locator; NULL for printed text
-        try_cast(regexp_extract(unioned.locator, ', ocr ([0-9.]+)', 1) as double) as ocr_confidence
+        {{ ogi_locator_ocr_confidence('unioned.locator') }} as ocr_confidence
 
     from unioned
 
