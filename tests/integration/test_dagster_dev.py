@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 from dagster_project.settings import DBT_MANIFEST, PARSE_SCRATCH_PREFIX
+from tests.integration.dbt_parse import force_dbt_parse
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -32,11 +33,7 @@ def test_dbt_parses_without_venv_on_path_or_ogi_variables(tmp_path):
     """What a fresh clone does first when the definitions load: parse the dbt project."""
     left_by_a_killed_parse = DBT_MANIFEST.parent / (PARSE_SCRATCH_PREFIX + "killed")
     left_by_a_killed_parse.mkdir(parents=True, exist_ok=True)
-    parse = subprocess.run(
-        [str(BIN / "python"), "-c", "from dagster_project.settings import ensure_dbt_manifest; "
-                                    "ensure_dbt_manifest(force=True)"],
-        cwd=REPO_ROOT, env=_fresh_shell_env(tmp_path), capture_output=True, text=True, timeout=300,
-    )
+    parse = force_dbt_parse(BIN / "python", REPO_ROOT, _fresh_shell_env(tmp_path))
     assert parse.returncode == 0, parse.stdout + parse.stderr
     assert DBT_MANIFEST.stat().st_mtime > time.time() - 300
     # dbt parsed into a folder of its own, whose files replaced the target's

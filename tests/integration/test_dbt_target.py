@@ -3,13 +3,13 @@ when the definitions loaded); dbt itself decides whether that state fits the war
 
 import json
 import os
-import subprocess
 import sys
 
 from dagster_project import settings
 from dagster_project.defs.dbt_assets import dbt_target_dir
 from dagster_project.defs.resources import WarehousePaths
 from dagster_project.settings import PARTIAL_PARSE_FILE
+from tests.integration.dbt_parse import force_dbt_parse
 
 
 def _paths(tmp_path) -> WarehousePaths:
@@ -42,11 +42,7 @@ def test_project_parse_state_is_the_quickstart_warehouses_whoever_parses(tmp_pat
     warehouse all the same, so that the next quickstart run's first build parses partially."""
     elsewhere = tmp_path / "elsewhere" / "other.duckdb"
     env = {**os.environ, "OGI_WAREHOUSE": str(elsewhere)}
-    parse = subprocess.run(
-        [sys.executable, "-c", "from dagster_project.settings import ensure_dbt_manifest; "
-                               "ensure_dbt_manifest(force=True)"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
-    )
+    parse = force_dbt_parse(sys.executable, tmp_path, env)
     assert parse.returncode == 0, parse.stdout + parse.stderr
     manifest = json.loads(settings.DBT_MANIFEST.read_text(encoding="utf-8"))
     databases = {node["database"] for node in manifest["nodes"].values() if node["resource_type"] == "model"}
