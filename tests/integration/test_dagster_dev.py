@@ -12,8 +12,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from dagster_project.settings import DBT_MANIFEST, PARSE_SCRATCH_PREFIX
-from tests.integration.dbt_parse import force_dbt_parse
+from dagster_project.settings import DBT_MANIFEST, PARSE_SCRATCH_PREFIX, QUICKSTART_WAREHOUSE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -29,15 +28,38 @@ def _fresh_shell_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+# Both tests that parse the project afresh are in this file: pytest-xdist runs a file's tests on one
+# worker, one after the other, and a parse in progress elsewhere would leave its scratch folder in
+# dbt/target while the first test looks for one.
+def _force_dbt_parse(python: str | Path, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(python), "-c", "from dagster_project.settings import ensure_dbt_manifest; ensure_dbt_manifest(force=True)"],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
+    )
+
+
 def test_dbt_parses_without_venv_on_path_or_ogi_variables(tmp_path):
     """What a fresh clone does first when the definitions load: parse the dbt project."""
     left_by_a_killed_parse = DBT_MANIFEST.parent / (PARSE_SCRATCH_PREFIX + "killed")
     left_by_a_killed_parse.mkdir(parents=True, exist_ok=True)
-    parse = force_dbt_parse(BIN / "python", REPO_ROOT, _fresh_shell_env(tmp_path))
+    parse = _force_dbt_parse(BIN / "python", REPO_ROOT, _fresh_shell_env(tmp_path))
     assert parse.returncode == 0, parse.stdout + parse.stderr
     assert DBT_MANIFEST.stat().st_mtime > time.time() - 300
     # dbt parsed into a folder of its own, whose files replaced the target's
     assert not list(DBT_MANIFEST.parent.glob(PARSE_SCRATCH_PREFIX + "*"))
+
+
+def test_project_parse_state_is_the_quickstart_warehouses_whoever_parses(tmp_path):
+    """A run on another warehouse that finds the dbt project changed parses it for the quickstart's
+    warehouse all the same, so that the next quickstart run's first build parses partially."""
+    elsewhere = tmp_path / "elsewhere" / "other.duckdb"
+    env = {**os.environ, "OGI_WAREHOUSE": str(elsewhere)}
+    parse = _force_dbt_parse(sys.executable, tmp_path, env)
+    assert parse.returncode == 0, parse.stdout + parse.stderr
+    manifest = json.loads(DBT_MANIFEST.read_text(encoding="utf-8"))
+    databases = {node["database"] for node in manifest["nodes"].values() if node["resource_type"] == "model"}
+    assert databases == {QUICKSTART_WAREHOUSE.stem}
+    assert QUICKSTART_WAREHOUSE.stem != elsewhere.stem
 
 
 def _free_port() -> int:
