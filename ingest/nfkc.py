@@ -32,6 +32,8 @@ _NFKC_SIMPLE_CLASS, _NFKC_MAPPED, _NFKC_TARGETS = _nfkc_tables()
 _NFKC_SIMPLE_RE = "^[" + _NFKC_SIMPLE_CLASS + "]*$"
 # a character of a text the normaliser is needed for (one outside the set above)
 NFKC_OTHER_CHAR_RE = "[^" + _NFKC_SIMPLE_CLASS + "]"
+# a character the one-for-one mapping rewrites
+_NFKC_MAPPED_RE = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in _NFKC_MAPPED) + "]"
 
 
 def nfkc_sources(ascii_chars: str) -> str:
@@ -42,11 +44,15 @@ def nfkc_sources(ascii_chars: str) -> str:
 
 def _nfkc_series(texts: pl.Series) -> pl.Series:
     simple = texts.str.contains(_NFKC_SIMPLE_RE)
-    out = texts.str.replace_many(_NFKC_MAPPED, _NFKC_TARGETS)
+    # the mapping only where there is something to map: most table cells hold none of those characters,
+    # and finding the texts that do costs half of rewriting every one
+    mapped = texts.str.contains(_NFKC_MAPPED_RE).arg_true()
+    out = texts if mapped.is_empty() else texts.clone().scatter(  # scatter writes in place: a copy
+        mapped, texts.gather(mapped).str.replace_many(_NFKC_MAPPED, _NFKC_TARGETS))
     other = (~simple).arg_true()
     if other.is_empty():
         return out
-    return out.scatter(other, texts.gather(other).str.normalize("NFKC"))
+    return (out.clone() if out is texts else out).scatter(other, texts.gather(other).str.normalize("NFKC"))
 
 
 def nfkc_expr(expr: pl.Expr) -> pl.Expr:
