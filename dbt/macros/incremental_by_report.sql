@@ -170,24 +170,27 @@
 {#-
     Post-hook of every incremental mart: the fingerprints it now holds, and which reports this
     invocation rebuilt (every one on a full build); mart_state.builds says how each mart was last
-    built. Inside the model's transaction: the rows and their state commit together.
+    built. Inside the model's transaction: the rows and their state commit together. An incremental
+    build rewrites the state of the changed reports only (a report gone, or whose fingerprint
+    changed, loses its row; a new or changed one gets this invocation's): rewriting every report's
+    row cost about 0.1 s a mart at 100,000 reports, and as much again when the warehouse checkpoints.
 -#}
 {% macro ogi_record_report_state() -%}
     {%- set incremental = ogi_state_exists() and not should_full_refresh() -%}
-    create or replace table {{ ogi_state_relation() }} as
     {% if incremental -%}
-    select
-        current_state.report_id,
-        current_state.fingerprint,
-        case
-            when built.report_id is null or built.fingerprint <> current_state.fingerprint
-                then '{{ invocation_id }}'
-            else built.invocation_id
-        end as invocation_id
+    delete from {{ ogi_state_relation() }} as built
+    where not exists (
+        select 1 from ({{ ogi_report_fingerprints() }}) as current_state
+        where current_state.report_id = built.report_id and current_state.fingerprint = built.fingerprint
+    );
+    insert into {{ ogi_state_relation() }} (report_id, fingerprint, invocation_id)
+    select current_state.report_id, current_state.fingerprint, '{{ invocation_id }}'
     from ({{ ogi_report_fingerprints() }}) as current_state
-    left join {{ ogi_state_relation() }} as built
-        on current_state.report_id = built.report_id
+    where not exists (
+        select 1 from {{ ogi_state_relation() }} as built where built.report_id = current_state.report_id
+    )
     {%- else -%}
+    create or replace table {{ ogi_state_relation() }} as
     select report_id, fingerprint, '{{ invocation_id }}' as invocation_id
     from ({{ ogi_report_fingerprints() }}) as current_state
     {%- endif %};
