@@ -542,6 +542,54 @@ def serving_path_for(warehouse: str | Path) -> Path:
     return warehouse.with_name(f"{warehouse.stem}.serving{warehouse.suffix or '.duckdb'}")
 
 
+# Bytes copied per read and write of ``copy_uncached``.
+UNCACHED_COPY_CHUNK = 16 << 20
+
+
+def copy_uncached(source: str | Path, target: str | Path) -> None:
+    """Copy a file, writing the copy around the page cache (O_DIRECT) where the platform and the file
+    system allow it, else as ``shutil.copyfile`` does.
+
+    Why: the serving copy is as large as the warehouse (1 GiB at 100,000 reports), and writing it
+    through the page cache means finding 1 GiB of fresh page-cache memory. On this project's
+    virtual machines that is where the time went: in a +1,000 run the copy took 2.3-2.8 s, all of it
+    kernel time, against 0.35 s when the pages had just been freed by the same copy. Written
+    directly (the source is read through the cache, where the run has just left it) the copy takes
+    0.9-1.0 s whatever state the memory is in. The copy is opened by DuckDB right after, which reads
+    only its catalogue; BI tools then read it from disk, as they would after any reboot."""
+    direct = getattr(os, "O_DIRECT", 0)
+    if not direct:
+        shutil.copyfile(source, target)
+        return
+    try:
+        out = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | direct, 0o644)
+    except OSError:  # a file system without direct I/O (tmpfs, some network file systems)
+        shutil.copyfile(source, target)
+        return
+    import mmap
+
+    buffer = mmap.mmap(-1, UNCACHED_COPY_CHUNK)  # page-aligned, as direct I/O requires
+    view = memoryview(buffer)
+    try:
+        with open(source, "rb", buffering=0) as src:
+            offset = 0
+            while True:
+                n = src.readinto(view)
+                if not n:
+                    break
+                if n % mmap.PAGESIZE:
+                    # a last piece that is not a whole number of pages: written through the cache
+                    fcntl.fcntl(out, fcntl.F_SETFL, fcntl.fcntl(out, fcntl.F_GETFL) & ~direct)
+                written = 0
+                while written < n:
+                    written += os.pwrite(out, view[written:n], offset + written)
+                offset += n
+    finally:
+        os.close(out)
+        view.release()
+        buffer.close()
+
+
 def publish_serving_copy(warehouse: str | Path, schemas: tuple[str, ...] = ("marts",)) -> dict[str, int]:
     """Copy the warehouse file, keep only ``schemas`` (their tables) in the copy, then rename it over
     the serving copy (atomic on POSIX).
@@ -560,7 +608,7 @@ def publish_serving_copy(warehouse: str | Path, schemas: tuple[str, ...] = ("mar
     # after a checkpoint the file holds every committed change (nothing left in the write-ahead log)
     with connect(warehouse) as con:
         con.execute("checkpoint")
-    shutil.copyfile(warehouse, tmp)
+    copy_uncached(warehouse, tmp)
     counts: dict[str, int] = {}
     con = limit_memory(duckdb.connect(str(tmp)))
     try:
