@@ -10,11 +10,12 @@ import os
 from pathlib import Path
 
 # Polars' allocator (jemalloc, configured from this variable when Polars is first imported, so before
-# any `import polars`): freed memory is kept for 10 s before it goes back to the system, instead of
-# almost at once. The parse stage allocates and frees its frames chunk after chunk, and on this
-# project's virtual machines taking fresh pages from the system is costly: over 10,000 reports in one
-# process, 850,000 page faults and 2.1-2.3 s of kernel time became 325,000 and 1.1 s, 10.6-10.8 s
-# wall became 9.5-10.0 s, for the same peak memory (1.1 GB). A value set by the user is kept.
+# any `import polars`): freed memory is kept for 10 s before it goes back to the system, rather than
+# handed back as soon as its default does. The parse stage allocates and frees its frames chunk after
+# chunk, and on this project's virtual machines taking fresh pages from the system is costly: the
+# parse stage alone over 10,000 reports faulted 790,000-830,000 pages (2.1-2.4 s of kernel time), now
+# 390,000-400,000 (1.2-1.3 s), 10.7-11.0 s wall before and 10.2-10.4 s after, for the same peak memory
+# (README, Performance: eighth round). A value the user sets is kept.
 os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:10000,muzzy_decay_ms:10000")
 
 # Bump when parsing code changes what it emits.

@@ -578,7 +578,7 @@ def copy_uncached(source: str | Path, target: str | Path) -> None:
                 if not n:
                     break
                 if n % mmap.PAGESIZE:
-                    # a last piece that is not a whole number of pages: written through the cache
+                    # a piece that is not a whole number of pages (the file's last): the rest through the cache
                     fcntl.fcntl(out, fcntl.F_SETFL, fcntl.fcntl(out, fcntl.F_GETFL) & ~direct)
                 written = 0
                 while written < n:
