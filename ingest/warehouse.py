@@ -584,8 +584,15 @@ def copy_uncached(source: str | Path, target: str | Path) -> None:
                 while written < n:
                     written += os.pwrite(out, view[written:n], offset + written)
                 offset += n
-    finally:
+    except OSError:
+        # a device that takes direct I/O at open but refuses these writes (a larger sector size): the
+        # whole copy again, through the cache (a full disk fails there too, with its own error)
         os.close(out)
+        out = None
+        shutil.copyfile(source, target)
+    finally:
+        if out is not None:
+            os.close(out)
         view.release()
         buffer.close()
 

@@ -63,3 +63,23 @@ def test_copied_warehouse_opens_in_duckdb(tmp_path: Path) -> None:
         assert con.execute("select count(*), sum(i), max(s) from marts.t").fetchone() == (200000, 19999900000, "row 99999")
     finally:
         con.close()
+
+
+def test_copy_where_the_device_refuses_direct_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A device that accepts O_DIRECT at open but refuses the writes: the whole copy is made again through
+    the cache, not left half written."""
+    calls = []
+    real_pwrite = os.pwrite
+
+    def refusing_second_write(fd, data, offset):
+        calls.append(offset)
+        if len(calls) == 2:
+            raise OSError(22, "Invalid argument")
+        return real_pwrite(fd, data, offset)
+
+    monkeypatch.setattr(warehouse.os, "pwrite", refusing_second_write)
+    data = random.Random(3).randbytes(3 * UNCACHED_COPY_CHUNK + 5)
+    (tmp_path / "source.bin").write_bytes(data)
+    copy_uncached(tmp_path / "source.bin", tmp_path / "target.bin")
+    assert len(calls) == 2
+    assert (tmp_path / "target.bin").read_bytes() == data
