@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from dagster_project.settings import (
+    DEFAULT_LANDING,
     DEFAULT_WAREHOUSE,
     PROJECT_DAGSTER_HOME,
     data_docs_dir_for,
@@ -319,7 +320,7 @@ def ui_command(landing: Path, warehouse: Path, dagster_home: Path = PROJECT_DAGS
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    landing = Path(args.landing or os.environ.get("OGI_LANDING_DIR") or "data/landing")
+    landing = Path(args.landing or os.environ.get("OGI_LANDING_DIR") or DEFAULT_LANDING)
     warehouse = Path(args.warehouse or os.environ.get("OGI_WAREHOUSE") or DEFAULT_WAREHOUSE)
     from datetime import datetime, timezone
 

@@ -25,14 +25,15 @@ OWNERS = ["team:ogi-warehouse"]
 PROJECT_DAGSTER_HOME = REPO_ROOT / "dagster_home"
 
 
-def landing_dir() -> Path:
-    return Path(os.environ.get("OGI_LANDING_DIR") or "data/landing").resolve()
-
-
-# the contract's default warehouse (relative to the current directory), and where the README's
-# commands, run from the repository root, open it
+# the contract's default landing folder and warehouse (relative to the current directory), and where
+# the README's commands, run from the repository root, open the warehouse
+DEFAULT_LANDING = "data/landing"
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 QUICKSTART_WAREHOUSE = REPO_ROOT / DEFAULT_WAREHOUSE
+
+
+def landing_dir() -> Path:
+    return Path(os.environ.get("OGI_LANDING_DIR") or DEFAULT_LANDING).resolve()
 
 
 def warehouse_path() -> Path:

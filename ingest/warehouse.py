@@ -547,8 +547,8 @@ UNCACHED_COPY_CHUNK = 16 << 20
 
 
 def copy_uncached(source: str | Path, target: str | Path) -> None:
-    """Copy a file, writing the copy around the page cache (O_DIRECT) where the platform and the file
-    system allow it, else as ``shutil.copyfile`` does.
+    """Copy a file, writing the copy around the page cache (O_DIRECT) where the platform, the file
+    system and the device allow it, else as ``shutil.copyfile`` does.
 
     Why: the serving copy is as large as the warehouse (1 GiB at 100,000 reports), and writing it
     through the page cache means finding 1 GiB of fresh page-cache memory. On this project's
@@ -557,26 +557,29 @@ def copy_uncached(source: str | Path, target: str | Path) -> None:
     directly (the source is read through the cache, where the run has just left it) the copy takes
     0.9-1.0 s whatever state the memory is in. The copy is opened by DuckDB right after, which reads
     only its catalogue; BI tools then read it from disk, as they would after any reboot."""
-    direct = getattr(os, "O_DIRECT", 0)
-    if not direct:
-        shutil.copyfile(source, target)
-        return
-    try:
-        out = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | direct, 0o644)
-    except OSError:  # a file system without direct I/O (tmpfs, some network file systems)
-        shutil.copyfile(source, target)
-        return
+    if not _copy_direct(source, target):
+        shutil.copyfile(source, target)  # a full disk fails here too, with its own error
+
+
+def _copy_direct(source: str | Path, target: str | Path) -> bool:
+    """``copy_uncached`` with direct I/O; False when there is none: no O_DIRECT on the platform
+    (macOS), a file system that refuses it at open (tmpfs, some network file systems), or a device
+    that takes it at open but refuses the writes (a larger sector size)."""
     import mmap
 
+    direct = getattr(os, "O_DIRECT", 0)
+    if not direct:
+        return False
+    try:
+        out = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | direct, 0o644)
+    except OSError:
+        return False
     buffer = mmap.mmap(-1, UNCACHED_COPY_CHUNK)  # page-aligned, as direct I/O requires
     view = memoryview(buffer)
     try:
         with open(source, "rb", buffering=0) as src:
             offset = 0
-            while True:
-                n = src.readinto(view)
-                if not n:
-                    break
+            while n := src.readinto(view):
                 if n % mmap.PAGESIZE:
                     # a piece that is not a whole number of pages (the file's last): the rest through the cache
                     fcntl.fcntl(out, fcntl.F_SETFL, fcntl.fcntl(out, fcntl.F_GETFL) & ~direct)
@@ -584,15 +587,11 @@ def copy_uncached(source: str | Path, target: str | Path) -> None:
                 while written < n:
                     written += os.pwrite(out, view[written:n], offset + written)
                 offset += n
+        return True
     except OSError:
-        # a device that takes direct I/O at open but refuses these writes (a larger sector size): the
-        # whole copy again, through the cache (a full disk fails there too, with its own error)
-        os.close(out)
-        out = None
-        shutil.copyfile(source, target)
+        return False
     finally:
-        if out is not None:
-            os.close(out)
+        os.close(out)
         view.release()
         buffer.close()
 

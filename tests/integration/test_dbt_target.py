@@ -30,4 +30,3 @@ def test_new_target_folder_starts_from_the_projects_parse_state(tmp_path, monkey
 def test_no_project_state_leaves_the_folder_to_dbt(tmp_path, monkeypatch):
     monkeypatch.setattr(settings, "DBT_MANIFEST", tmp_path / "absent" / "manifest.json")
     assert not (dbt_target_dir(_paths(tmp_path)) / PARTIAL_PARSE_FILE).exists()
-
