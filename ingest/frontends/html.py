@@ -84,6 +84,11 @@ def _is_chrome(node: LexborNode) -> bool:
     return bool(ident) and bool(_CHROME_RE.search(ident))
 
 
+# containers that can name themselves an article body (by class or id): a page's hundreds of bare <td>
+# and <div> are never looked at
+_CANDIDATES = ", ".join(f"{tag}[{attr}]" for tag in ("div", "article", "section", "td", "main") for attr in ("class", "id"))
+
+
 def find_body(tree: LexborHTMLParser) -> LexborNode | None:
     """The element holding the report: a CMS article container if one has the tables or most text,
     else <body>."""
@@ -91,8 +96,9 @@ def find_body(tree: LexborHTMLParser) -> LexborNode | None:
     if body is None:
         return tree.root
     best, best_score = None, 0
-    for node in body.css("div, article, section, td, main"):
-        ident = " ".join(v for k, v in node.attributes.items() if k in ("class", "id") and v)
+    for node in body.css(_CANDIDATES):
+        attrs = node.attributes
+        ident = " ".join(v for v in (attrs.get("class"), attrs.get("id")) if v)
         if not ident or not _BODY_RE.search(ident) or _CHROME_RE.search(ident):
             continue
         text_len = len(node.text(strip=True))
@@ -159,14 +165,16 @@ class _Walker:
         self.n_tables += 1
         t = self.n_tables
         rows: list[list[tuple[str, int, int, str]]] = []
-        for tr in _own_rows(table):
-            r = len(rows) + 1
+        for r, tr in enumerate(_own_rows(table), start=1):
             cells = []
-            for c, cell in enumerate(_own_cells(tr), start=1):
+            for cell in tr.iter():
+                tag = cell.tag
+                if tag != "td" and tag != "th":
+                    continue
                 attrs = cell.attributes  # a new dict at every call: read once a cell
                 colspan, rowspan = attrs.get("colspan"), attrs.get("rowspan")
                 cells.append((_cell_text(cell), 1 if colspan is None else _span(colspan),
-                              1 if rowspan is None else _span(rowspan), f"table {t}, row {r}, cell {c}"))
+                              1 if rowspan is None else _span(rowspan), f"table {t}, row {r}, cell {len(cells) + 1}"))
             rows.append(cells)
         for texts, locs, copies in expand(rows):
             if any(x.strip() and x.strip() != "\xa0" for x in texts):
@@ -188,17 +196,18 @@ def _own_rows(table: LexborNode) -> list[LexborNode]:
     return out
 
 
-def _own_cells(tr: LexborNode) -> list[LexborNode]:
-    return [c for c in tr.iter() if c.tag in ("td", "th")]
-
-
 def _cell_text(cell: LexborNode) -> str:
-    first = cell.child
-    if first is None:
+    # most cells: one text node, alone or wrapped in single elements (<p><span>1</span></p>)
+    node = cell.child
+    while node is not None and node.next is None:
+        tag = node.tag
+        if tag == "-text":
+            return " ".join((node.text_content or "").split())
+        if tag in _SKIP or tag == "-comment":
+            return ""
+        node = node.child
+    if node is None:
         return ""
-    if first.next is None and first.tag == "-text":
-        # most cells: one text node
-        return " ".join((first.text_content or "").split())
     parts: list[str] = []
     stack = [(cell.iter(include_text=True), False)]  # iterative, as _Walker.walk
     while stack:
@@ -220,14 +229,12 @@ def _cell_text(cell: LexborNode) -> str:
     return " ".join("".join(parts).split())
 
 
-def _int_attr(node: LexborNode, name: str) -> int:
-    return _span(node.attributes.get(name))
-
-
 def _span(raw: str | None) -> int:
     """A colspan/rowspan attribute's value (1 when absent or unreadable)."""
     if not raw:
         return 1
+    if len(raw) <= 3 and raw.isascii() and raw.isdigit():
+        return max(1, int(raw))  # most spans: a plain number below the cap
     m = re.match(r"\s*0*(\d+)", raw)
     if not m:
         return 1

@@ -86,3 +86,14 @@ def test_layout_table_around_the_article_is_not_a_data_table():
     blocks = extract(page)
     assert [b.kind for b in blocks] == ["para", "para", "tab"]
     assert blocks[-1].cells == ["行政复议", "1"]
+
+
+def test_cell_text_wrapped_alone_or_among_siblings_and_skipped_content():
+    page = ("<html><body><table>"
+            "<tr><td><p><span> 1 2 </span></p></td><td><p><script>9</script></p></td><td><p></p></td>"
+            "<td><p>a</p><p>b</p></td><td><span>3</span><span>4</span></td><td><!-- 5 --></td>"
+            "<td colspan='007'>x</td></tr></table></body></html>")
+    (block,) = [b for b in extract(page) if b.kind == "tab"]
+    # a lone wrapped text is its text; block elements part words, inline ones do not split digits
+    assert block.cells[:6] == ["1 2", "", "", "a b", "34", ""]
+    assert block.cells[6:] == ["x"] * 7 and block.copies[7:] == [True] * 6
