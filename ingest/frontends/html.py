@@ -234,7 +234,7 @@ def _span(raw: str | None) -> int:
     if not raw:
         return 1
     if len(raw) <= 3 and raw.isascii() and raw.isdigit():
-        return max(1, int(raw))  # most spans: a plain number below the cap
+        return max(1, min(int(raw), MAX_SPAN_ATTR))  # most spans: a plain number
     m = re.match(r"\s*0*(\d+)", raw)
     if not m:
         return 1
