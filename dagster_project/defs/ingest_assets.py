@@ -105,7 +105,7 @@ def _parse_partition_keys(context) -> list[str]:
     "each under an out-of-process executor; in-process, one step for all of them (one read and parse pass, still "
     "committed partition by partition).",
 )
-def partitions_with_work(context: dg.OpExecutionContext, shards: ShardStorage):
+def partitions_with_work(context: dg.OpExecutionContext, shards: ShardStorage, paths: WarehousePaths):
     store = shards.store()
     scan = store.read_scan()
     current = store.current_outcomes()
@@ -119,6 +119,13 @@ def partitions_with_work(context: dg.OpExecutionContext, shards: ShardStorage):
     if not with_work:
         return
     if executor_name() == "in_process":
+        # the parse step comes next in this process, and the later steps of this run too: what they
+        # would start with is done while it parses (here, because the parse step itself takes no
+        # warehouse resource: see parse_partition_op)
+        if context.job_def.has_node_named("rule_results"):
+            preload_validation_in_background()
+        if context.job_def.has_node_named("dbt_core_marts"):
+            parse_project_in_background(paths)
         yield dg.DynamicOutput(",".join(with_work), mapping_key="in_process")
         return
     for key in with_work:
@@ -132,8 +139,11 @@ def partitions_with_work(context: dg.OpExecutionContext, shards: ShardStorage):
     description="Read, decode (front ends, OCR) and parse one hash bucket of the contents (or, in-process, every "
     "bucket of the run); writes the facts as Parquet shards and commits each bucket (ingest.parse_stage).",
 )
-def parse_partition_op(context: dg.OpExecutionContext, shards: ShardStorage, paths: WarehousePaths,
-                       partition: str) -> list[dict]:
+def parse_partition_op(context: dg.OpExecutionContext, shards: ShardStorage, partition: str) -> list[dict]:
+    # No WarehousePaths here: that resource holds the warehouse's lock (the run's step lock under `ogi
+    # run`) for the whole step, so the partitions of a multiprocess run would take turns; and a step pod
+    # on a cluster has no warehouse. A partition needs only the landing paths the scan recorded and the
+    # shard store.
     keys = partition.split(",")
     progress: list[Progress] = []
 
@@ -141,15 +151,8 @@ def parse_partition_op(context: dg.OpExecutionContext, shards: ShardStorage, pat
         progress.append(Progress(f"parsing {keys[0] if len(keys) == 1 else f'{len(keys)} partitions'}", total,
                                  _emitter(context), unit="files", every_seconds=2.0))
 
-    in_process = executor_name() == "in_process"
-    if in_process:
-        # the later steps of this run share this process: what they would start with is done meanwhile
-        if context.job_def.has_node_named("rule_results"):
-            preload_validation_in_background()
-        if context.job_def.has_node_named("dbt_core_marts"):
-            parse_project_in_background(paths)
     # out of process the steps are the parallelism: one reader process each unless OGI_READ_WORKERS says
-    readers = None if in_process else int(os.environ.get("OGI_READ_WORKERS") or 1)
+    readers = None if executor_name() == "in_process" else int(os.environ.get("OGI_READ_WORKERS") or 1)
     results = parse_partitions(shards.store(), keys, log_error=context.log.error, on_start=start,
                                on_file=lambda: progress[0].advance(), read_workers=readers)
     if progress:

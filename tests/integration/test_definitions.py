@@ -35,3 +35,15 @@ def test_automation_is_defined_and_off_by_default():
     assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
     assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
     assert defs.resolve_job_def("ogi_refresh").executor_def.name == "in_process"
+
+
+def test_parse_partitions_need_only_the_shard_store():
+    """The warehouse resource holds the warehouse's lock (the run's step lock under ``ogi run``) for its
+    whole step: a parse partition that took it would wait for every other one, and the multiprocess
+    executor's parallel partitions would run one at a time (and a step pod on a cluster has no
+    warehouse to lock)."""
+    from dagster_project.defs.ingest_assets import parse_partition_op, partitions_with_work
+
+    assert set(parse_partition_op.required_resource_keys) == {"shards"}
+    # the in-process run's background preloads (dbt parse, GE import) start in the step before it
+    assert "paths" in partitions_with_work.required_resource_keys
