@@ -7,7 +7,9 @@
 Measures on this machine, for N generated reports (the project's generator; every layout; by default
 one report in five rendered as an HTML page, the rest text and markdown):
   - a lower bound: read every byte and run one Polars regex pass over all lines;
-  - the parse stage alone (decode or HTML extraction + Polars parsing), reports per second per format;
+  - the parse stage alone (decode or HTML extraction + Polars parsing), reports per second per format,
+    and where its time goes: each piece (reading, HTML front end, grid, table mapper, line extractors,
+    metadata) over the same documents, wall and CPU, and the floor of the design (its CPU over every core);
   - per-worker throughput per format (one process, no reader workers): txt, md, HTML, DOCX, PDF text
     layer, OCR of a scanned PDF; reading the bytes + front end + Polars parsing (``read_file`` +
     ``parse_documents``), wall and CPU seconds per report, pages for PDF and OCR;
@@ -38,6 +40,8 @@ import sys
 import threading
 import time
 from collections import Counter
+from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -112,6 +116,128 @@ def parse_stage(files: list[Path]) -> tuple[float, dict[str, float]]:
             parse_documents(docs.slice(offset, CHUNK))
         per_format[fmt] = docs.height / (time.perf_counter() - t0)
     return time.perf_counter() - started, per_format
+
+
+# The pieces of ``parse_documents`` timed by ``parse_breakdown``, in the order it calls them: (label, the
+# module attribute ``parse_documents`` or ``_from_lines`` looks the function up by)
+_PARSE_PIECES = (
+    ("lines and cell grid (text front end; HTML blocks to frames)", "build"),
+    ("table mapper (map_tables)", "map_tables"),
+    ("sentences (sentences_frame)", "sentences_frame"),
+    ("narrative figures (extract_narrative)", "extract_narrative"),
+    ("disclosure channels (channel_facts)", "channel_facts"),
+    ("metadata: agency, year, place (metadata_frame)", "metadata_frame"),
+    ("layout markers, partial period", ("layout_markers", "partial_period")),
+)
+
+
+def pipeline_piece_names() -> list[str]:
+    """The ``ingest.pipeline`` attributes ``parse_pieces`` wraps."""
+    return [name for _, names in _PARSE_PIECES for name in ((names,) if isinstance(names, str) else names)]
+
+
+@dataclass
+class ParsePieces:
+    """``parse_pieces``' measurement: (label, wall s, CPU s) of each piece in order, the calls each piece
+    of ``parse_documents`` received, the whole measurement's wall and CPU, and the reports parsed."""
+
+    rows: list[tuple[str, float, float]]
+    calls: dict[str, int]
+    wall: float
+    cpu: float
+    reports: int
+
+
+def parse_pieces(files: list[Path]) -> ParsePieces:
+    """Where the parse stage's time goes: every piece over the same documents, one after the other (in
+    ``parse_documents`` the table mapper runs beside the line extractors; here they take turns), wall and
+    CPU seconds of this process (Polars' own threads included)."""
+    import ingest.pipeline as pipeline
+
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    texts = []
+    read_label, html_label = "read + decode (txt, md)", "HTML front end (lexbor tree, blocks JSON)"
+    read = {read_label: [0.0, 0.0], html_label: [0.0, 0.0]}
+    for p in files:
+        fmt = p.suffix.lstrip(".") or "txt"
+        c, w = time.process_time(), time.perf_counter()
+        data = p.read_bytes()
+        text = read_structured(fmt, data)[0] if fmt in BLOCK_FORMATS else decode_bytes(data).text
+        spent = read[html_label if fmt in BLOCK_FORMATS else read_label]
+        spent[0] += time.perf_counter() - w
+        spent[1] += time.process_time() - c
+        texts.append((hashlib.sha256(data).hexdigest(), p.name, fmt, text))
+    docs = pl.DataFrame(texts, schema=["source_sha256", "source_path", "source_format", "text"], orient="row")
+    del texts
+    pieces = {label: [0.0, 0.0] for label, _ in _PARSE_PIECES}
+    calls: dict[str, int] = {}
+    originals = {}
+    for label, names in _PARSE_PIECES:
+        for name in (names,) if isinstance(names, str) else names:
+            originals[name] = getattr(pipeline, name)
+            calls[name] = 0
+
+            def timed(*args, _f=originals[name], _label=label, _name=name, **kwargs):
+                c, w = time.process_time(), time.perf_counter()
+                try:
+                    return _f(*args, **kwargs)
+                finally:
+                    pieces[_label][0] += time.perf_counter() - w
+                    pieces[_label][1] += time.process_time() - c
+                    calls[_name] += 1
+
+            setattr(pipeline, name, timed)
+    originals["ThreadPoolExecutor"] = pipeline.ThreadPoolExecutor
+    pipeline.ThreadPoolExecutor = _InCaller
+    whole, reports = [0.0, 0.0], 0
+    try:
+        for offset in range(0, docs.height, CHUNK):
+            c, w = time.process_time(), time.perf_counter()
+            reports += pipeline.parse_documents(docs.slice(offset, CHUNK)).reports.height
+            whole[0] += time.perf_counter() - w
+            whole[1] += time.process_time() - c
+    finally:
+        for name, f in originals.items():
+            setattr(pipeline, name, f)
+    rest = ("rest: texts from their lines, joins, outcomes, conform",
+            whole[0] - sum(v[0] for v in pieces.values()), whole[1] - sum(v[1] for v in pieces.values()))
+    rows = [(label, wall, cpu) for label, (wall, cpu) in [*read.items(), *pieces.items()]] + [rest]
+    return ParsePieces(rows, calls, time.perf_counter() - wall0, time.process_time() - cpu0, reports)
+
+
+class _InCaller:
+    """``parse_documents``' one-thread pool, run in the caller: each piece is timed alone."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def submit(self, fn, *args):
+        future = Future()
+        future.set_result(fn(*args))
+        return future
+
+
+def parse_breakdown(files: list[Path], lower: float) -> None:
+    """``parse_pieces`` printed, then the floor of this design on this machine: its CPU over every core,
+    as if every core were busy throughout, against the lower bound."""
+    m = parse_pieces(files)
+    cores = os.cpu_count() or 1
+    print(f"where the parse stage's time goes ({len(files)} reports, each piece alone in turn, this process; "
+          f"{m.wall:.2f} s wall, {m.cpu:.2f} s CPU in all):")
+    print(f"  {'piece':<62} {'wall s':>7} {'CPU s':>7} {'CPU %':>6}  {'x lower bound (wall)':>20}")
+    for label, wall, cpu in m.rows:
+        print(f"  {label:<62} {wall:7.2f} {cpu:7.2f} {100 * cpu / m.cpu:5.0f}%  {wall / lower:20.1f}")
+    missed = [name for name, n in m.calls.items() if n == 0]
+    if missed:
+        print(f"  (not called by parse_documents, so the breakdown is out of date with it: {', '.join(missed)})")
+    print(f"  floor of this design here: {m.cpu:.2f} CPU s over {cores} cores = {m.cpu / cores:.2f} s if every "
+          f"core were busy throughout = {m.cpu / cores / lower:.1f}x the lower bound ({lower:.2f} s, one core)")
 
 
 # --------------------------------------------------------------------------- per worker, per format
@@ -564,6 +690,7 @@ def main() -> None:
               f"({parse_seconds / lb:.1f}x the lower bound)")
         for fmt, rate in per_format.items():
             print(f"  {fmt}: {rate:.0f} reports/s (reading the bytes, decoding or extracting, parsing)")
+        parse_breakdown(files, lb)
     figures = {}
     if not args.skip_formats:
         figures = per_format_figures(Path(args.workdir), args.format_n, args.format_n_slow, args.seed,
