@@ -76,6 +76,7 @@ def _read_doc(doc, data: bytes) -> tuple[list[Block] | None, str | None, str | N
     from ingest.frontends import ocr
 
     check_lost = _PREDEFINED_CMAP.search(data) is not None
+    fallback = _PdfminerPages(data)
 
     n_pages = len(doc)
     if n_pages > MAX_PAGES:
@@ -91,7 +92,7 @@ def _read_doc(doc, data: bytes) -> tuple[list[Block] | None, str | None, str | N
         try:
             units, rulings, images, lost = page_geometry(page, check_lost)
             if lost:
-                units = _pdfminer_chars(data, pno)
+                units = fallback.chars(pno)
             page_units = units
             ocr_region = None
             if len(units) == 0:
@@ -162,28 +163,58 @@ def page_geometry(page, check_lost: bool = True) -> tuple[Units, Rulings, list[t
     return units, rulings, images, lost
 
 
-def _pdfminer_chars(data: bytes, pno: int) -> Units:
-    """The characters of one page as pdfminer decodes them (no layout analysis), top-left origin."""
-    from pdfminer.high_level import extract_pages
-    from pdfminer.layout import LTChar
+class _PdfminerPages:
+    """The characters of the pages PDFium could not decode, as pdfminer decodes them. The document is
+    parsed once, on the first such page, and its pages are taken in order (``_read_doc`` asks in page
+    order); fonts are decoded once for the document. No layout analysis: ``extract_pages`` runs it
+    whatever ``laparams`` says (None means its defaults), and grouping the characters into lines and
+    boxes took about half of pdfminer's time on such a page for nothing (``layout`` groups them)."""
 
-    text, x0, top, x1, bottom = [], [], [], [], []
-    for lt_page in extract_pages(io.BytesIO(data), page_numbers=[pno - 1], laparams=None):
-        height = lt_page.height
-        stack = list(lt_page)
-        while stack:
-            item = stack.pop()
-            if isinstance(item, LTChar):
-                ch = item.get_text()
-                if ch.strip() and item.x1 > item.x0:
-                    text.append(ch)
-                    x0.append(item.x0)
-                    x1.append(item.x1)
-                    top.append(height - item.y1)
-                    bottom.append(height - item.y0)
-            elif hasattr(item, "__iter__"):
-                stack.extend(item)
-    return Units(text, np.array(x0), np.array(top), np.array(x1), np.array(bottom))
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self._pages = None
+        self._next = 1
+
+    def chars(self, pno: int) -> Units:
+        from pdfminer.converter import PDFPageAggregator
+        from pdfminer.layout import LTChar
+        from pdfminer.pdfdocument import PDFDocument
+        from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+        from pdfminer.pdfpage import PDFPage
+        from pdfminer.pdfparser import PDFParser
+
+        if self._pages is None:
+            self._pages = PDFPage.create_pages(PDFDocument(PDFParser(io.BytesIO(self.data))))
+            resources = PDFResourceManager(caching=True)
+            self._device = PDFPageAggregator(resources, laparams=None)
+            self._interpreter = PDFPageInterpreter(resources, self._device)
+        page = None
+        while self._next <= pno:
+            # the page tree as pdfminer reads it may be shorter than PDFium's: no such page, no characters
+            page = next(self._pages, None)
+            self._next += 1
+            if page is None:
+                self._next = MAX_PAGES + 2
+                break
+        text, x0, top, x1, bottom = [], [], [], [], []
+        if page is not None:
+            self._interpreter.process_page(page)
+            lt_page = self._device.get_result()
+            height = lt_page.height
+            stack = list(lt_page)
+            while stack:
+                item = stack.pop()
+                if isinstance(item, LTChar):
+                    ch = item.get_text()
+                    if ch.strip() and item.x1 > item.x0:
+                        text.append(ch)
+                        x0.append(item.x0)
+                        x1.append(item.x1)
+                        top.append(height - item.y1)
+                        bottom.append(height - item.y0)
+                elif hasattr(item, "__iter__"):
+                    stack.extend(item)
+        return Units(text, np.array(x0), np.array(top), np.array(x1), np.array(bottom))
 
 
 def _chars(page, height: float) -> Units:
