@@ -174,6 +174,7 @@ class _PdfminerPages:
         self.data = data
         self._pages = None
         self._next = 1
+        self._exhausted = False
 
     def chars(self, pno: int) -> Units:
         from pdfminer.converter import PDFPageAggregator
@@ -189,13 +190,11 @@ class _PdfminerPages:
             self._device = PDFPageAggregator(resources, laparams=None)
             self._interpreter = PDFPageInterpreter(resources, self._device)
         page = None
-        while self._next <= pno:
-            # the page tree as pdfminer reads it may be shorter than PDFium's: no such page, no characters
+        while self._next <= pno and not self._exhausted:
             page = next(self._pages, None)
             self._next += 1
-            if page is None:
-                self._next = MAX_PAGES + 2
-                break
+            # the page tree as pdfminer reads it may be shorter than PDFium's: no such page, no characters
+            self._exhausted = page is None
         text, x0, top, x1, bottom = [], [], [], [], []
         if page is not None:
             self._interpreter.process_page(page)

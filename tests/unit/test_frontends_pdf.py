@@ -117,3 +117,41 @@ def test_unruled_row_blanks_vanish_gives_warning_not_shifted_values():
     assert batch.table_cells.filter(batch.table_cells["table_id"] == "t3").is_empty()
     w = batch.parse_warnings
     assert "ambiguous_alignment" in w["code"].to_list() and "3119" in w["raw_text"].to_list()[0]
+
+
+def test_pages_pdfium_cannot_decode_are_read_by_pdfminer_page_by_page():
+    """A predefined CJK CMap font (reportlab's STSong-Light: UniGB-UCS2-H), whose one-glyph CJK text
+    objects (a cell's 无) PDFium drops, on pages 1 and 3 of three: the fallback reads each of those pages' own characters, in
+    page order, and page 2 (a standard font) comes from PDFium."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    try:
+        pdfmetrics.getFont("STSong-Light")
+    except KeyError:
+        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    for label, values, font in (("第一页收到申请", "无7", "STSong-Light"), ("Page two", "34", "Helvetica"),
+                                ("第三页办理完毕", "5无", "STSong-Light")):
+        c.setFont(font, 12)
+        c.drawString(60, 760, label)
+        for i, value in enumerate(values):  # one text object a value, as a table's cells are
+            c.drawString(300 + 100 * i, 760, value)
+        c.showPage()
+    c.save()
+    data = buf.getvalue()
+    import pypdfium2 as pdfium
+
+    from ingest.frontends.pdf import page_geometry
+    doc = pdfium.PdfDocument(data)
+    assert [page_geometry(doc[i])[3] > 0 for i in range(3)] == [True, False, True]  # what PDFium lost
+    doc.close()
+    blocks, problem = read(data)
+    assert problem is None
+    by_page = {}
+    for b in blocks:
+        by_page.setdefault(b.locators[0].split(",")[0], []).append(b.cells)
+    assert by_page == {"page 1": [["第一页收到申请", "无", "7"]], "page 2": [["Page two", "3", "4"]],
+                       "page 3": [["第三页办理完毕", "5", "无"]]}
