@@ -143,7 +143,8 @@ def parse_partition_op(context: dg.OpExecutionContext, shards: ShardStorage, par
     # No WarehousePaths here: that resource holds the warehouse's lock (the run's step lock under `ogi
     # run`) for the whole step, so the partitions of a multiprocess run would take turns; and a step pod
     # on a cluster has no warehouse. A partition needs only the landing paths the scan recorded and the
-    # shard store.
+    # shard store, and has it to itself: a run has one step per partition, and every deployment's instance
+    # runs one run at a time (dagster_home/dagster.yaml, deploy/).
     keys = partition.split(",")
     progress: list[Progress] = []
 
