@@ -118,7 +118,7 @@ def parse_stage(files: list[Path]) -> tuple[float, dict[str, float]]:
     return time.perf_counter() - started, per_format
 
 
-# The pieces of ``parse_documents`` timed by ``parse_breakdown``, in the order it calls them: (label, the
+# The pieces of ``parse_documents`` timed by ``parse_pieces``, in the order it calls them: (label, the
 # module attribute ``parse_documents`` or ``_from_lines`` looks the function up by)
 _PARSE_PIECES = (
     ("lines and cell grid (text front end; HTML blocks to frames)", "build"),
