@@ -89,8 +89,9 @@ def test_garbage_pdf_is_recorded():
     assert blocks is None and "pdf" in problem
 
 
-def test_unruled_row_blanks_vanish_gives_warning_not_shifted_values():
-    """pdftotext-style 表三 row without ruling lines: 5 numbers for 7 columns -> cells kept, warning."""
+def _cid_font_canvas():
+    """A reportlab canvas (and its buffer) with STSong-Light registered: a non-embedded CID font with a
+    predefined CJK CMap (UniGB-UCS2-H), as some real report PDFs use."""
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.pdfgen import canvas
@@ -100,7 +101,12 @@ def test_unruled_row_blanks_vanish_gives_warning_not_shifted_values():
     except KeyError:
         pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
     buf = io.BytesIO()
-    c = canvas.Canvas(buf)
+    return buf, canvas.Canvas(buf)
+
+
+def test_unruled_row_blanks_vanish_gives_warning_not_shifted_values():
+    """pdftotext-style 表三 row without ruling lines: 5 numbers for 7 columns -> cells kept, warning."""
+    buf, c = _cid_font_canvas()
     c.setFont("STSong-Light", 9)
     c.drawString(40, 820, "某县审计局2021年政府信息公开工作年度报告")
     c.drawString(40, 800, "三、收到和处理政府信息公开申请情况")
@@ -121,18 +127,9 @@ def test_unruled_row_blanks_vanish_gives_warning_not_shifted_values():
 
 def test_pages_pdfium_cannot_decode_are_read_by_pdfminer_page_by_page():
     """A predefined CJK CMap font (reportlab's STSong-Light: UniGB-UCS2-H), whose one-glyph CJK text
-    objects (a cell's 无) PDFium drops, on pages 1 and 3 of three: the fallback reads each of those pages' own characters, in
-    page order, and page 2 (a standard font) comes from PDFium."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfgen import canvas
-
-    try:
-        pdfmetrics.getFont("STSong-Light")
-    except KeyError:
-        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf)
+    objects (a cell's 无) PDFium drops, on pages 1 and 3 of three: the fallback reads each of those
+    pages' own characters, in page order, and page 2 (a standard font) comes from PDFium."""
+    buf, c = _cid_font_canvas()
     for label, values, font in (("第一页收到申请", "无7", "STSong-Light"), ("Page two", "34", "Helvetica"),
                                 ("第三页办理完毕", "5无", "STSong-Light")):
         c.setFont(font, 12)
