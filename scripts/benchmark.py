@@ -97,6 +97,17 @@ def lower_bound(files: list[Path], repeats: int = 3) -> float:
     return best
 
 
+DOC_COLUMNS = ["source_sha256", "source_path", "source_format", "text"]
+
+
+def document_row(path: Path, fmt: str) -> tuple[str, str, str, str]:
+    """One file as ``parse_documents`` takes it: its bytes decoded (txt/md) or through its front end
+    (the blocks of an HTML page)."""
+    data = path.read_bytes()
+    text = read_structured(fmt, data)[0] if fmt in BLOCK_FORMATS else decode_bytes(data).text
+    return hashlib.sha256(data).hexdigest(), path.name, fmt, text
+
+
 def parse_stage(files: list[Path]) -> tuple[float, dict[str, float]]:
     """Per format: bytes -> decoded text (txt/md) or extracted blocks (html) -> parsed facts."""
     by_format: dict[str, list[Path]] = {}
@@ -106,12 +117,7 @@ def parse_stage(files: list[Path]) -> tuple[float, dict[str, float]]:
     per_format: dict[str, float] = {}
     for fmt, paths in sorted(by_format.items()):
         t0 = time.perf_counter()
-        rows = []
-        for p in paths:
-            data = p.read_bytes()
-            text = read_structured(fmt, data)[0] if fmt in BLOCK_FORMATS else decode_bytes(data).text
-            rows.append((hashlib.sha256(data).hexdigest(), p.name, fmt, text))
-        docs = pl.DataFrame(rows, schema=["source_sha256", "source_path", "source_format", "text"], orient="row")
+        docs = pl.DataFrame([document_row(p, fmt) for p in paths], schema=DOC_COLUMNS, orient="row")
         for offset in range(0, docs.height, CHUNK):
             parse_documents(docs.slice(offset, CHUNK))
         per_format[fmt] = docs.height / (time.perf_counter() - t0)
@@ -161,13 +167,11 @@ def parse_pieces(files: list[Path]) -> ParsePieces:
     for p in files:
         fmt = p.suffix.lstrip(".") or "txt"
         c, w = time.process_time(), time.perf_counter()
-        data = p.read_bytes()
-        text = read_structured(fmt, data)[0] if fmt in BLOCK_FORMATS else decode_bytes(data).text
+        texts.append(document_row(p, fmt))
         spent = read[html_label if fmt in BLOCK_FORMATS else read_label]
         spent[0] += time.perf_counter() - w
         spent[1] += time.process_time() - c
-        texts.append((hashlib.sha256(data).hexdigest(), p.name, fmt, text))
-    docs = pl.DataFrame(texts, schema=["source_sha256", "source_path", "source_format", "text"], orient="row")
+    docs = pl.DataFrame(texts, schema=DOC_COLUMNS, orient="row")
     del texts
     pieces = {label: [0.0, 0.0] for label, _ in _PARSE_PIECES}
     calls: dict[str, int] = {}
@@ -290,7 +294,7 @@ def per_worker(fmt: str, paths: list[Path], parse_batch: int, warm: bool = True)
     read_wall, read_cpu = time.perf_counter() - started, time.process_time() - cpu
     copies = [(hashlib.sha256(f"{i}:{path}".encode()).hexdigest(), path, f, text)
               for i, (path, f, text) in zip(range(max(parse_batch, len(rows))), itertools.cycle(rows))] if rows else []
-    docs = pl.DataFrame(copies, schema=["source_sha256", "source_path", "source_format", "text"], orient="row")
+    docs = pl.DataFrame(copies, schema=DOC_COLUMNS, orient="row")
     started, cpu = time.perf_counter(), time.process_time()
     reports = 0
     for offset in range(0, docs.height, CHUNK):

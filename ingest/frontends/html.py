@@ -234,11 +234,12 @@ def _span(raw: str | None) -> int:
     if not raw:
         return 1
     if len(raw) <= 3 and raw.isascii() and raw.isdigit():
-        return max(1, min(int(raw), MAX_SPAN_ATTR))  # most spans: a plain number
-    m = re.match(r"\s*0*(\d+)", raw)
-    if not m:
-        return 1
-    digits = m.group(1)
+        digits = raw  # most spans: a plain number, read without the pattern
+    else:
+        m = re.match(r"\s*0*(\d+)", raw)
+        if not m:
+            return 1
+        digits = m.group(1)
     return MAX_SPAN_ATTR if len(digits) > 4 else max(1, min(int(digits), MAX_SPAN_ATTR))
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ctypes
 import io
+import itertools
 import re
 import time
 
@@ -173,8 +174,7 @@ class _PdfminerPages:
     def __init__(self, data: bytes) -> None:
         self.data = data
         self._pages = None
-        self._next = 1
-        self._exhausted = False
+        self._next = 1  # the page the pages iterator gives next
 
     def chars(self, pno: int) -> Units:
         from pdfminer.converter import PDFPageAggregator
@@ -189,12 +189,10 @@ class _PdfminerPages:
             resources = PDFResourceManager(caching=True)
             self._device = PDFPageAggregator(resources, laparams=None)
             self._interpreter = PDFPageInterpreter(resources, self._device)
-        page = None
-        while self._next <= pno and not self._exhausted:
-            page = next(self._pages, None)
-            self._next += 1
-            # the page tree as pdfminer reads it may be shorter than PDFium's: no such page, no characters
-            self._exhausted = page is None
+        # the pages in between were decoded by PDFium; the page tree as pdfminer reads it may be shorter
+        # than PDFium's: no such page, no characters
+        page = next(itertools.islice(self._pages, pno - self._next, None), None)
+        self._next = pno + 1
         text, x0, top, x1, bottom = [], [], [], [], []
         if page is not None:
             self._interpreter.process_page(page)

@@ -10,8 +10,6 @@ from pathlib import Path
 import polars as pl
 
 import ingest.pipeline as pipeline
-from ingest.decoding import decode_bytes
-from ingest.frontends import BLOCK_FORMATS, read_structured
 
 REPO = Path(__file__).resolve().parents[2]
 LANDING = REPO / "sample_data" / "landing"
@@ -42,11 +40,6 @@ def test_breakdown_times_every_piece_and_restores_the_pipeline():
     assert labels[-1].startswith("rest:") and len(labels) == len(benchmark._PARSE_PIECES) + 3
     assert all(wall >= 0 and cpu >= 0 for _, wall, cpu in measured.rows[:-1])
     # the pieces run one after the other give what the pipeline gives
-    docs = []
-    for p in files:
-        fmt = p.suffix.lstrip(".")
-        data = p.read_bytes()
-        docs.append((p.name, p.name, fmt, read_structured(fmt, data)[0] if fmt in BLOCK_FORMATS
-                     else decode_bytes(data).text))
-    frame = pl.DataFrame(docs, schema=["source_sha256", "source_path", "source_format", "text"], orient="row")
+    frame = pl.DataFrame([benchmark.document_row(p, p.suffix.lstrip(".")) for p in files],
+                         schema=benchmark.DOC_COLUMNS, orient="row")
     assert measured.reports == pipeline.parse_documents(frame).reports.height > 0
